@@ -1,0 +1,27 @@
+{
+    "name": "Social CRM",
+    "summary": "Social identities, interactions in the chatter, advocate scores "
+    "and social coupon campaigns on Odoo loyalty",
+    "version": "18.0.1.0.0",
+    "category": "Marketing/Social",
+    "license": "LGPL-3",
+    "author": "social_crm_module developers",
+    "website": "https://github.com/social-crm/social_crm_module",
+    "depends": [
+        "mail",
+        "contacts",
+        "crm",
+        "sale_management",
+        "sale_loyalty",
+        "mass_mailing",
+        "link_tracker",
+        "utm",
+    ],
+    "external_dependencies": {
+        "python": ["requests", "lxml", "tweepy", "vaderSentiment"],
+    },
+    "data": [],
+    "demo": [],
+    "installable": True,
+    "application": False,
+}

@@ -1,0 +1,135 @@
+"""The interface every connector has, whatever network is behind it.
+
+A connector is built with everything it needs injected (base URL, credentials,
+options, a ``requests.Session`` and a timeout), so the same class runs inside
+Odoo, on the command line and in tests against a server on 127.0.0.1.
+
+Cursor contract for :meth:`Connector.fetch`:
+
+- ``fetch(None)`` starts from now (or a short, bounded backfill);
+- ``fetch(page.cursor)`` returns what came after that page; the caller stores
+  ``page.cursor`` in the same transaction as the page's records;
+- calling ``fetch`` twice with the same cursor may return the same items again
+  (the caller dedupes on ``external_id``) but never skips one;
+- ``page.has_more`` says another page is ready now; otherwise wait for the
+  next scheduled run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any, ClassVar
+
+import requests
+
+from ..errors import NotSupported
+from ..http import DEFAULT_TIMEOUT, new_session
+from ..interaction import Author, Interaction, Network, Page
+
+
+class Connector:
+    """Base class: subclasses implement ``fetch``, ``profiles`` and ``reply``."""
+
+    network: ClassVar[Network]
+    #: the longest text ``reply`` accepts, shown by the Odoo composer
+    max_text_length: ClassVar[int] = 500
+    #: how many ids ``profiles`` asks for per request
+    profile_batch_size: ClassVar[int] = 100
+    #: credential keys this connector reads (for forms and the command line)
+    credential_keys: ClassVar[tuple[str, ...]] = ()
+    #: the default base URL, if the network has one
+    default_base_url: ClassVar[str] = ""
+
+    def __init__(
+        self,
+        *,
+        base_url: str = "",
+        credentials: Mapping[str, str] | None = None,
+        options: Mapping[str, Any] | None = None,
+        session: requests.Session | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> None:
+        self.base_url = (base_url or self.default_base_url).rstrip("/")
+        self.credentials = dict(credentials or {})
+        self.options = dict(options or {})
+        self.session = session if session is not None else new_session()
+        self.timeout = timeout
+        #: credentials the connector refreshed while working (e.g. Bluesky session
+        #: tokens); the caller persists them and passes them back next time
+        self.updated_credentials: dict[str, str] = {}
+
+    def __repr__(self) -> str:  # never show credentials
+        return f"<{type(self).__name__} {self.base_url or self.network.value}>"
+
+    # -- reading ---------------------------------------------------------------
+
+    def check(self) -> Author:
+        """Verify the credentials and return the brand's own profile."""
+        raise NotSupported(f"{self.network.value}: check is not implemented")
+
+    def fetch(self, cursor: str | None = None) -> Page:
+        """Return the next page of interactions after ``cursor``."""
+        raise NotImplementedError
+
+    def iter_pages(self, cursor: str | None = None, max_pages: int | None = None) -> Iterator[Page]:
+        """Walk pages lazily while ``has_more``; memory stays at one page."""
+        count = 0
+        while True:
+            page = self.fetch(cursor)
+            yield page
+            count += 1
+            cursor = page.cursor
+            if not page.has_more or (max_pages is not None and count >= max_pages):
+                return
+
+    def profiles(self, ids: Iterable[str]) -> Iterator[Author]:
+        """Look up authors by handle or id, ``profile_batch_size`` per request."""
+        raise NotSupported(f"{self.network.value}: profile lookup is not supported")
+
+    # -- writing ---------------------------------------------------------------
+
+    def reply(self, to: str, text: str) -> Interaction:
+        """Post ``text`` as a threaded reply to the interaction whose ``reply_ref`` is ``to``.
+
+        Returns the posted reply (its ``url`` links to it).
+        """
+        raise NotSupported(f"{self.network.value}: replies are not supported")
+
+    def send_dm(self, author_id: str, text: str) -> Interaction:
+        """Send a private message to an author (by external id)."""
+        raise NotSupported(f"{self.network.value}: direct messages are not supported")
+
+    def like(self, to: str) -> None:
+        raise NotSupported(f"{self.network.value}: likes are not supported")
+
+    def repost(self, to: str) -> None:
+        raise NotSupported(f"{self.network.value}: reposts are not supported")
+
+    # -- helpers for subclasses --------------------------------------------------
+
+    def check_text(self, text: str) -> str:
+        text = (text or "").strip()
+        if not text:
+            raise ValueError("the text is empty")
+        if len(text) > self.max_text_length:
+            raise ValueError(
+                f"{self.network.value} accepts at most {self.max_text_length} characters, "
+                f"this text has {len(text)}"
+            )
+        return text
+
+
+def batched(values: Iterable[str], size: int) -> Iterator[list[str]]:
+    """Yield lists of at most ``size`` distinct, non-empty values, in order."""
+    seen: set[str] = set()
+    batch: list[str] = []
+    for value in values:
+        if not value or value in seen:
+            continue
+        seen.add(value)
+        batch.append(value)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

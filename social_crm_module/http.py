@@ -1,0 +1,163 @@
+"""The one HTTP choke point for the requests-based connectors.
+
+Every call goes through :func:`request`, which always sets a timeout, never
+retries, and maps what the network said to :mod:`.errors`. The error messages
+name the network, the status and the network's own short error text; they never
+repeat headers, tokens or query strings.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import datetime, timedelta, timezone
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import requests
+
+from .errors import (
+    AuthError,
+    ConnectorError,
+    NotFound,
+    PayloadError,
+    RateLimited,
+    TransientError,
+)
+
+USER_AGENT = "social_crm_module/18.0 (+Odoo social CRM add-on)"
+DEFAULT_TIMEOUT = 10.0
+#: the most of a response body we will read as JSON (bytes)
+MAX_BODY = 8 * 1024 * 1024
+
+
+def new_session() -> requests.Session:
+    session = requests.Session()
+    session.headers["User-Agent"] = USER_AGENT
+    return session
+
+
+def request(
+    session: requests.Session,
+    method: str,
+    url: str,
+    *,
+    timeout: float,
+    network: str,
+    **kwargs: Any,
+) -> requests.Response:
+    """Send one request and return the response, or raise a connector error.
+
+    ``timeout`` is mandatory: a connector that forgets it does not type-check
+    and does not run.
+    """
+    if not timeout or timeout <= 0:
+        raise ValueError("a positive timeout is required")
+    if not url.startswith(("https://", "http://")):
+        raise ConnectorError(f"{network}: only http(s) URLs are allowed")
+    try:
+        response = session.request(method, url, timeout=timeout, **kwargs)
+    except requests.Timeout as exc:
+        raise TransientError(f"{network}: no answer within {timeout:g}s") from exc
+    except requests.ConnectionError as exc:
+        raise TransientError(f"{network}: connection failed ({type(exc).__name__})") from exc
+    except requests.RequestException as exc:
+        raise ConnectorError(f"{network}: request failed ({type(exc).__name__})") from exc
+    raise_for_status(response, network)
+    return response
+
+
+def raise_for_status(response: requests.Response, network: str) -> None:
+    """Map an HTTP status to the error tree; 2xx and 3xx pass."""
+    status = response.status_code
+    if status < 400:
+        return
+    detail = _error_detail(response)
+    message = f"{network}: HTTP {status}" + (f" ({detail})" if detail else "")
+    if status in (401, 403):
+        raise AuthError(message)
+    if status == 429:
+        raise RateLimited(message, retry_at=retry_at_from_headers(response.headers))
+    if status in (404, 410):
+        raise NotFound(message)
+    if status >= 500:
+        raise TransientError(message)
+    raise ConnectorError(message)
+
+
+def json_body(response: requests.Response, network: str, what: str = "response") -> Any:
+    """Decode a JSON body or raise :class:`PayloadError` naming what was wrong."""
+    content = response.content
+    if len(content) > MAX_BODY:
+        raise PayloadError(f"{network}: {what} is larger than {MAX_BODY} bytes")
+    try:
+        return json.loads(content)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise PayloadError(f"{network}: {what} is not valid JSON ({exc.__class__.__name__})") from exc
+
+
+def json_object(response: requests.Response, network: str, what: str = "response") -> dict:
+    body = json_body(response, network, what)
+    if not isinstance(body, dict):
+        raise PayloadError(f"{network}: {what} should be a JSON object, got {type(body).__name__}")
+    return body
+
+
+def retry_at_from_headers(
+    headers: Mapping[str, str], now: datetime | None = None
+) -> datetime | None:
+    """When may we call again? Reads the headers the networks actually send.
+
+    - ``Retry-After``: seconds, or an HTTP date (RFC 9110);
+    - ``X-RateLimit-Reset``: ISO 8601 (Mastodon); ``x-rate-limit-reset``: epoch (X);
+    - ``RateLimit-Reset``: epoch seconds (Bluesky) or delta seconds (IETF draft).
+
+    Returns ``None`` when the network did not say; the caller then backs off on
+    its own schedule.
+    """
+    now = now or datetime.now(timezone.utc)
+    lowered = {k.lower(): v for k, v in headers.items()}
+    retry_after = lowered.get("retry-after")
+    if retry_after:
+        value = retry_after.strip()
+        if value.isdigit():
+            return now + timedelta(seconds=int(value))
+        try:
+            parsed = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            parsed = None
+        if parsed is not None:
+            return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    for name in ("x-ratelimit-reset", "x-rate-limit-reset", "ratelimit-reset"):
+        value = (lowered.get(name) or "").strip()
+        if not value:
+            continue
+        if value.isdigit():
+            number = int(value)
+            # small numbers are a delay in seconds, large ones an epoch timestamp
+            if number < 10**9:
+                return now + timedelta(seconds=number)
+            return datetime.fromtimestamp(number, tz=timezone.utc)
+        try:
+            text = value[:-1] + "+00:00" if value.endswith("Z") else value
+            parsed = datetime.fromisoformat(text)
+        except ValueError:
+            continue
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return None
+
+
+def _error_detail(response: requests.Response) -> str:
+    """The network's own short error text, if the body has one (never headers)."""
+    try:
+        body = response.json()
+    except ValueError:
+        return ""
+    if not isinstance(body, dict):
+        return ""
+    parts = []
+    for key in ("error", "message", "title", "detail", "error_description"):
+        value = body.get(key)
+        if isinstance(value, str) and value:
+            parts.append(value)
+    return "; ".join(parts)[:200]

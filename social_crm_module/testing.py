@@ -1,0 +1,177 @@
+"""A scripted HTTP server on 127.0.0.1 for connector tests (engine and Odoo suites).
+
+Connectors are pointed at ``server.url`` instead of the network; nothing is
+patched, real sockets and real timeouts are exercised.
+
+    with FakeServer() as server:
+        server.add("GET", "/api/v1/notifications", json=[...], headers={"Link": ...})
+        server.add("GET", "/api/v1/notifications", status=429, headers={"Retry-After": "30"})
+        connector = MastodonConnector(base_url=server.url, ...)
+
+Routes match on method, path and (optionally) a subset of query parameters; the
+first matching route whose ``times`` is not used up answers. Unmatched requests
+get a 404 and are recorded like the others in ``server.requests``.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+
+@dataclass
+class Route:
+    method: str
+    path: str
+    status: int = 200
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    query: dict[str, str] | None = None
+    delay: float = 0.0
+    times: int | None = None
+    used: int = 0
+
+    def matches(self, method: str, path: str, query: dict[str, list[str]]) -> bool:
+        if self.method != method or self.path != path:
+            return False
+        if self.times is not None and self.used >= self.times:
+            return False
+        if self.query:
+            for key, value in self.query.items():
+                if value not in query.get(key, []):
+                    return False
+        return True
+
+
+@dataclass
+class Recorded:
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+class FakeServer:
+    def __init__(self) -> None:
+        self.routes: list[Route] = []
+        self.requests: list[Recorded] = []
+        self._lock = threading.Lock()
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._httpd.daemon_threads = True
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def __enter__(self) -> FakeServer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+    def add(
+        self,
+        method: str,
+        path: str,
+        *,
+        status: int = 200,
+        json: Any = None,  # noqa: A002 - mirrors requests' keyword
+        body: bytes | str | None = None,
+        headers: dict[str, str] | None = None,
+        query: dict[str, str] | None = None,
+        delay: float = 0.0,
+        times: int | None = None,
+    ) -> Route:
+        headers = dict(headers or {})
+        if json is not None:
+            payload = _json.dumps(json).encode()
+            headers.setdefault("Content-Type", "application/json")
+        elif isinstance(body, str):
+            payload = body.encode()
+        else:
+            payload = body or b""
+        route = Route(method.upper(), path, status, payload, headers, query, delay, times)
+        with self._lock:
+            self.routes.append(route)
+        return route
+
+    def reset(self) -> None:
+        with self._lock:
+            self.routes.clear()
+            self.requests.clear()
+
+    def requests_to(self, path: str) -> list[Recorded]:
+        return [r for r in self.requests if r.path == path]
+
+    def _answer(self, handler: BaseHTTPRequestHandler) -> None:
+        parts = urlsplit(handler.path)
+        query = parse_qs(parts.query, keep_blank_values=True)
+        length = int(handler.headers.get("Content-Length") or 0)
+        body = handler.rfile.read(length) if length else b""
+        with self._lock:
+            self.requests.append(
+                Recorded(handler.command, parts.path, query, dict(handler.headers.items()), body)
+            )
+            route = next(
+                (r for r in self.routes if r.matches(handler.command, parts.path, query)), None
+            )
+            if route is not None:
+                route.used += 1
+        if route is None:
+            status, headers, payload, delay = (
+                404,
+                {"Content-Type": "application/json"},
+                b'{"error": "no such route"}',
+                0.0,
+            )
+        else:
+            status, headers, payload, delay = route.status, route.headers, route.body, route.delay
+        if delay:
+            time.sleep(delay)
+        try:
+            handler.send_response(status)
+            for key, value in headers.items():
+                handler.send_header(key, value)
+            handler.send_header("Content-Length", str(len(payload)))
+            handler.end_headers()
+            handler.wfile.write(payload)
+        except (BrokenPipeError, ConnectionResetError):  # client gave up (timeout tests)
+            pass
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: object) -> None:  # keep test output clean
+                pass
+
+            def do_GET(self) -> None:
+                server._answer(self)
+
+            do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = do_GET
+
+        return Handler
+
+
+_json = json

@@ -1,0 +1,102 @@
+"""The HTTP choke point: timeouts, status mapping, rate-limit headers, no secrets."""
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from social_crm_module import errors
+from social_crm_module.http import json_object, new_session, request, retry_at_from_headers
+from social_crm_module.testing import FakeServer
+
+NOW = datetime(2026, 11, 22, 12, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def server():
+    with FakeServer() as srv:
+        yield srv
+
+
+@pytest.mark.parametrize(
+    ("status", "error"),
+    [
+        (401, errors.AuthError),
+        (403, errors.AuthError),
+        (404, errors.NotFound),
+        (410, errors.NotFound),
+        (429, errors.RateLimited),
+        (500, errors.TransientError),
+        (503, errors.TransientError),
+        (400, errors.ConnectorError),
+    ],
+)
+def test_status_maps_to_error(server, status, error):
+    server.add("GET", "/x", status=status, json={"error": "nope"})
+    with pytest.raises(error) as info:
+        request(new_session(), "GET", server.url + "/x", timeout=2, network="test")
+    assert f"HTTP {status}" in str(info.value)
+    assert "nope" in str(info.value)
+
+
+def test_timeout_is_transient_and_fast(server):
+    server.add("GET", "/slow", json={}, delay=1.0)
+    with pytest.raises(errors.TransientError, match="no answer within 0.2s"):
+        request(new_session(), "GET", server.url + "/slow", timeout=0.2, network="test")
+
+
+def test_connection_refused_is_transient():
+    with pytest.raises(errors.TransientError, match="connection failed"):
+        request(new_session(), "GET", "http://127.0.0.1:9/", timeout=1, network="test")
+
+
+def test_timeout_is_mandatory(server):
+    with pytest.raises(ValueError, match="timeout"):
+        request(new_session(), "GET", server.url, timeout=0, network="test")
+
+
+def test_only_http_urls():
+    with pytest.raises(errors.ConnectorError, match="http"):
+        request(new_session(), "GET", "file:///etc/passwd", timeout=1, network="test")
+
+
+def test_truncated_json_is_payload_error(server):
+    server.add("GET", "/t", body='{"items": [1, 2', headers={"Content-Type": "application/json"})
+    response = request(new_session(), "GET", server.url + "/t", timeout=2, network="test")
+    with pytest.raises(errors.PayloadError, match="not valid JSON"):
+        json_object(response, "test", "notifications")
+
+
+def test_json_array_where_object_expected(server):
+    server.add("GET", "/a", json=[1])
+    response = request(new_session(), "GET", server.url + "/a", timeout=2, network="test")
+    with pytest.raises(errors.PayloadError, match="should be a JSON object"):
+        json_object(response, "test")
+
+
+def test_error_message_never_echoes_headers(server):
+    server.add("GET", "/x", status=401, json={"error": "bad token"})
+    session = new_session()
+    session.headers["Authorization"] = "Bearer s3cr3t-token-value"
+    with pytest.raises(errors.AuthError) as info:
+        request(session, "GET", server.url + "/x?access_token=s3cr3t", timeout=2, network="t")
+    assert "s3cr3t" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        ({"Retry-After": "30"}, NOW + timedelta(seconds=30)),
+        ({"Retry-After": "Sun, 22 Nov 2026 12:05:00 GMT"}, NOW + timedelta(minutes=5)),
+        ({"X-RateLimit-Reset": "2026-11-22T12:10:00.000Z"}, NOW + timedelta(minutes=10)),
+        ({"x-rate-limit-reset": "1795348800"}, datetime.fromtimestamp(1795348800, tz=timezone.utc)),
+        ({"X-RateLimit-Reset": str(int((NOW + timedelta(minutes=15)).timestamp()))},
+         NOW + timedelta(minutes=15)),
+        ({"RateLimit-Reset": str(int((NOW + timedelta(minutes=1)).timestamp()))},
+         NOW + timedelta(minutes=1)),
+        ({"RateLimit-Reset": "42"}, NOW + timedelta(seconds=42)),
+        ({}, None),
+        ({"Retry-After": "soon"}, None),
+    ],
+)
+def test_retry_at_from_headers(headers, expected):
+    assert retry_at_from_headers(headers, now=NOW) == expected
