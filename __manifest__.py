@@ -20,7 +20,12 @@
     "external_dependencies": {
         "python": ["requests", "lxml", "tweepy", "vaderSentiment"],
     },
-    "data": [],
+    "data": [
+        "security/social_crm_security.xml",
+        "security/ir.model.access.csv",
+        "data/mail_message_subtype_data.xml",
+        "views/social_crm_menus.xml",
+    ],
     "demo": [],
     "installable": True,
     "application": False,

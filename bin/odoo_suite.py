@@ -98,6 +98,7 @@ def main() -> int:
     print(f"Odoo suite: install + tests took {elapsed:.0f}s on database {db}")
     print(f"odoo: {ran - failed - errored} passed, {failed + errored} failed")
     if rc != 0:
+        print("\n".join(log.splitlines()[-80:]))
         print(f"Odoo exited with {rc}", file=sys.stderr)
         return 1
     if problems:

@@ -1,0 +1,56 @@
+from odoo import api, fields, models
+
+RECENT_INTERACTIONS = 10
+
+
+class ResPartner(models.Model):
+    _inherit = "res.partner"
+
+    social_identity_ids = fields.One2many(
+        "social.crm.identity",
+        "partner_id",
+        string="Social identities",
+        domain=[("link_state", "=", "confirmed")],
+    )
+    social_interaction_ids = fields.One2many(
+        "social.crm.interaction", "partner_id", string="Social interactions"
+    )
+    social_interaction_count = fields.Integer(
+        "Social interactions count", compute="_compute_social_interaction_count"
+    )
+    social_recent_interaction_ids = fields.Many2many(
+        "social.crm.interaction",
+        string="Recent social interactions",
+        compute="_compute_social_recent_interaction_ids",
+    )
+    social_last_interaction_at = fields.Datetime(
+        "Last social interaction", readonly=True, index=True, copy=False
+    )
+
+    @api.depends("social_interaction_ids")
+    def _compute_social_interaction_count(self):
+        counts = dict(
+            self.env["social.crm.interaction"]._read_group(
+                [("partner_id", "in", self.ids)], ["partner_id"], ["__count"]
+            )
+        )
+        for partner in self:
+            partner.social_interaction_count = counts.get(partner, 0)
+
+    def _compute_social_recent_interaction_ids(self):
+        Interaction = self.env["social.crm.interaction"]
+        for partner in self:
+            partner.social_recent_interaction_ids = (
+                Interaction.search([("partner_id", "=", partner.id)], limit=RECENT_INTERACTIONS)
+                if partner.id
+                else Interaction
+            )
+
+    def action_view_social_interactions(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "social_crm_module.social_crm_interaction_action"
+        )
+        action["domain"] = [("partner_id", "=", self.id)]
+        action["context"] = {"default_partner_id": self.id}
+        return action

@@ -1,0 +1,9 @@
+from odoo import fields, models
+
+
+class SaleOrder(models.Model):
+    _name = "sale.order"
+    _inherit = ["sale.order", "social.crm.partner.mixin"]
+
+    social_identity_ids = fields.One2many(related="partner_id.social_identity_ids")
+    social_interaction_count = fields.Integer(related="partner_id.social_interaction_count")

@@ -1,0 +1,71 @@
+from odoo import fields, models
+
+from .social_crm_account import NETWORKS
+
+KINDS = [
+    ("mention", "Mention"),
+    ("reply", "Reply"),
+    ("quote", "Quote"),
+    ("comment", "Comment"),
+    ("dm", "Direct message"),
+    ("repost", "Repost"),
+    ("like", "Like"),
+    ("follow", "Follow"),
+    ("post", "Post"),
+]
+
+
+class SocialCrmInteraction(models.Model):
+    """One mention, reply, comment, DM, repost, like, follow or post, as synced."""
+
+    _name = "social.crm.interaction"
+    _description = "Social Interaction"
+    _order = "date desc, id desc"
+    _rec_name = "summary"
+
+    account_id = fields.Many2one(
+        "social.crm.account", required=True, index=True, ondelete="cascade"
+    )
+    company_id = fields.Many2one(related="account_id.company_id", store=True, index=True)
+    network = fields.Selection(NETWORKS, required=True, index=True)
+    identity_id = fields.Many2one("social.crm.identity", index=True, ondelete="cascade")
+    partner_id = fields.Many2one(
+        "res.partner", related="identity_id.partner_id", store=True, index=True
+    )
+    kind = fields.Selection(KINDS, required=True, index=True)
+    text = fields.Text()
+    summary = fields.Char(compute="_compute_summary")
+    url = fields.Char("URL")
+    date = fields.Datetime(required=True, index=True)
+    external_id = fields.Char(required=True)
+    parent_external_id = fields.Char()
+    root_external_id = fields.Char()
+    subject_external_id = fields.Char(
+        help="The brand's own post that was liked, reposted or quoted."
+    )
+    reply_ref = fields.Char(help="Opaque reference the connector needs to answer.")
+    parent_id = fields.Many2one("social.crm.interaction", index="btree_not_null")
+    message_id = fields.Many2one(
+        "mail.message", "Chatter note", index="btree_not_null", ondelete="set null"
+    )
+
+    _sql_constraints = [
+        (
+            "account_external_id_unique",
+            "UNIQUE(account_id, external_id)",
+            "This interaction was already synced for this account.",
+        ),
+        (
+            "url_http",
+            "CHECK(url IS NULL OR url ~* '^https?://')",
+            "An interaction URL must start with http:// or https://.",
+        ),
+    ]
+
+    def _compute_summary(self):
+        kinds = dict(KINDS)
+        for interaction in self:
+            text = (interaction.text or "").strip().replace("\n", " ")
+            label = kinds.get(interaction.kind, "")
+            handle = interaction.identity_id.handle or ""
+            interaction.summary = f"{label} {handle}: {text[:60]}" if text else f"{label} {handle}"
