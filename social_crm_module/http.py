@@ -93,13 +93,15 @@ def json_body(response: requests.Response, network: str, what: str = "response")
     try:
         return json.loads(content)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise PayloadError(f"{network}: {what} is not valid JSON ({exc.__class__.__name__})") from exc
+        reason = type(exc).__name__
+        raise PayloadError(f"{network}: {what} is not valid JSON ({reason})") from exc
 
 
 def json_object(response: requests.Response, network: str, what: str = "response") -> dict:
     body = json_body(response, network, what)
     if not isinstance(body, dict):
-        raise PayloadError(f"{network}: {what} should be a JSON object, got {type(body).__name__}")
+        kind = type(body).__name__
+        raise PayloadError(f"{network}: {what} should be a JSON object, got {kind}")
     return body
 
 

@@ -94,7 +94,7 @@ class FakeServer:
         path: str,
         *,
         status: int = 200,
-        json: Any = None,  # noqa: A002 - mirrors requests' keyword
+        json: Any = None,
         body: bytes | str | None = None,
         headers: dict[str, str] | None = None,
         query: dict[str, str] | None = None,

@@ -40,7 +40,7 @@ def test_status_maps_to_error(server, status, error):
 
 def test_timeout_is_transient_and_fast(server):
     server.add("GET", "/slow", json={}, delay=1.0)
-    with pytest.raises(errors.TransientError, match="no answer within 0.2s"):
+    with pytest.raises(errors.TransientError, match=r"no answer within 0\.2s"):
         request(new_session(), "GET", server.url + "/slow", timeout=0.2, network="test")
 
 
@@ -89,10 +89,14 @@ def test_error_message_never_echoes_headers(server):
         ({"Retry-After": "Sun, 22 Nov 2026 12:05:00 GMT"}, NOW + timedelta(minutes=5)),
         ({"X-RateLimit-Reset": "2026-11-22T12:10:00.000Z"}, NOW + timedelta(minutes=10)),
         ({"x-rate-limit-reset": "1795348800"}, datetime.fromtimestamp(1795348800, tz=timezone.utc)),
-        ({"X-RateLimit-Reset": str(int((NOW + timedelta(minutes=15)).timestamp()))},
-         NOW + timedelta(minutes=15)),
-        ({"RateLimit-Reset": str(int((NOW + timedelta(minutes=1)).timestamp()))},
-         NOW + timedelta(minutes=1)),
+        (
+            {"X-RateLimit-Reset": str(int((NOW + timedelta(minutes=15)).timestamp()))},
+            NOW + timedelta(minutes=15),
+        ),
+        (
+            {"RateLimit-Reset": str(int((NOW + timedelta(minutes=1)).timestamp()))},
+            NOW + timedelta(minutes=1),
+        ),
         ({"RateLimit-Reset": "42"}, NOW + timedelta(seconds=42)),
         ({}, None),
         ({"Retry-After": "soon"}, None),
