@@ -26,6 +26,17 @@ class ResPartner(models.Model):
     social_last_interaction_at = fields.Datetime(
         "Last social interaction", readonly=True, index=True, copy=False
     )
+    social_opt_out = fields.Boolean(
+        "Social opt-out",
+        tracking=True,
+        help="No campaign messages and no direct messages on any network. Public "
+        "interactions are still shown to staff unless tracking is also refused.",
+    )
+    social_do_not_track = fields.Boolean(
+        "Do not track socially",
+        tracking=True,
+        help="No new interactions are stored for this person's identities.",
+    )
 
     @api.depends("social_interaction_ids")
     def _compute_social_interaction_count(self):
