@@ -27,6 +27,4 @@
         "views/social_crm_menus.xml",
     ],
     "demo": [],
-    "installable": True,
-    "application": False,
 }
