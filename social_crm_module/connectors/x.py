@@ -553,7 +553,9 @@ def _unpack(body: Mapping[str, Any], what: str) -> tuple[list, dict[str, dict], 
         raise PayloadError(f"x: {what} response: 'meta' should be an object")
     found: dict[str, dict[str, dict]] = {}
     for key in ("users", "tweets"):
-        values = includes.get(key) or []
+        values = includes.get(key)
+        if values is None:
+            values = []
         if not isinstance(values, list):
             raise PayloadError(f"x: {what} response: 'includes.{key}' should be a list")
         found[key] = {str(v["id"]): v for v in values if isinstance(v, dict) and v.get("id")}
