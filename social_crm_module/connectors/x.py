@@ -208,6 +208,13 @@ class XConnector(Connector):
         Messages name the call, the status and X's own error text; never headers.
         """
         try:
+            return self._call_x(what, method, *args, **kwargs)
+        except _BadRequest as exc:
+            raise ConnectorError(str(exc)) from exc.__cause__
+
+    def _call_x(self, what: str, method: Callable[..., Any], *args: Any, **kwargs: Any) -> dict:
+        """:meth:`_call`, but a 400 raises :class:`_BadRequest` (fetch repairs some)."""
+        try:
             body = method(*args, **kwargs)
         except (tweepy.Unauthorized, tweepy.Forbidden) as exc:
             raise AuthError(_message(what, exc)) from exc
@@ -218,6 +225,8 @@ class XConnector(Connector):
             raise NotFound(_message(what, exc)) from exc
         except tweepy.TwitterServerError as exc:
             raise TransientError(_message(what, exc)) from exc
+        except tweepy.BadRequest as exc:
+            raise _BadRequest(_message(what, exc)) from exc
         except tweepy.HTTPException as exc:
             raise ConnectorError(_message(what, exc)) from exc
         except requests.Timeout as exc:
@@ -276,7 +285,13 @@ class XConnector(Connector):
         problems: list[str] = []
         for stream in active:
             st = state.setdefault(stream, {})
-            body = self._read_stream(stream, st)
+            try:
+                body = self._read_stream(stream, st)
+            except _BadRequest as exc:
+                if not _recover(st, str(exc)):
+                    raise ConnectorError(str(exc)) from exc.__cause__
+                problems.append(str(exc))
+                continue
             data, users, tweets = _unpack(body, _STREAM_NAMES[stream])
             for raw in data:
                 try:
@@ -318,11 +333,11 @@ class XConnector(Connector):
             if st.get("next"):
                 params["pagination_token"] = st["next"]
             params["max_results"] = self._max_results(5)
-            return self._call("mentions", self.client.get_users_mentions, self.user_id, **params)
+            return self._call_x("mentions", self.client.get_users_mentions, self.user_id, **params)
         if st.get("next"):
             params["next_token"] = st["next"]
         params["max_results"] = self._max_results(10)
-        return self._call("search", self.client.search_recent_tweets, self.query, **params)
+        return self._call_x("search", self.client.search_recent_tweets, self.query, **params)
 
     def _interaction(
         self,
@@ -501,6 +516,33 @@ class XConnector(Connector):
 
 
 # -- helpers -----------------------------------------------------------------------
+
+
+class _BadRequest(ConnectorError):
+    """HTTP 400: our request was refused as invalid (still a plain ConnectorError)."""
+
+
+def _recover(st: dict[str, str], message: str) -> bool:
+    """Repair a stream state X refused with a 400, so the cursor never gets stuck.
+
+    - a pagination token X no longer accepts: restart the sweep from ``since``
+      (some tweets may come again, none is skipped);
+    - a ``since_id`` older than recent search reaches (7 days): start afresh, as on a
+      first run; what is older than that cannot be read any more anyway.
+
+    Nothing is re-requested now: the stream is empty on this page and the next
+    fetch uses the repaired state.
+    """
+    text = message.lower()
+    if st.get("next") and ("next_token" in text or "pagination_token" in text):
+        st.pop("next", None)
+        st.pop("top", None)
+        return True
+    if st.get("since") and "since_id" in text:
+        for key in ("since", "next", "top"):
+            st.pop(key, None)
+        return True
+    return False
 
 
 class _Skip(Exception):

@@ -399,6 +399,85 @@ def test_changed_query_drops_its_pagination_token(server):
     assert cursor_state(page.cursor)["s"] == {"since": "5", "q": "#newbrand"}
 
 
+def invalid_request(parameter, value, message):
+    """An X v2 400 body (invalid-request problem with its errors array)."""
+    return {
+        "errors": [{"parameters": {parameter: [value]}, "message": message}],
+        "title": "Invalid Request",
+        "detail": "One or more parameters to your request was invalid.",
+        "type": "https://api.twitter.com/2/problems/invalid-request",
+    }
+
+
+def test_since_id_too_old_for_search_restarts_the_stream(server):
+    server.add("GET", MENTIONS, json=load("mentions_empty"))
+    old = "1700000000000000000"
+    server.add(
+        "GET",
+        SEARCH,
+        status=400,
+        json=invalid_request(
+            "since_id",
+            old,
+            f"Invalid 'since_id':'{old}'. 'since_id' must be a tweet id created after "
+            "2026-11-15T10:00:00.000Z.",
+        ),
+        query={"since_id": old},
+    )
+    server.add("GET", SEARCH, json=load("search_page1"))
+    connector = make(server, query="#acme")
+    cursor = json.dumps({"m": {"since": "5"}, "s": {"since": old, "q": "#acme"}})
+
+    page = connector.fetch(cursor)
+    assert page.items == ()
+    assert any("HTTP 400" in p and "since_id" in p for p in page.problems)
+    assert cursor_state(page.cursor) == {"m": {"since": "5"}}  # search starts afresh
+    # the next run is a first run for search: one page, then follow from it
+    page2 = connector.fetch(page.cursor)
+    assert "since_id" not in server.requests_to(SEARCH)[-1].query
+    assert "1860000000000000120" in ids(page2)
+    assert cursor_state(page2.cursor)["s"]["since"] == "1860000000000000120"
+
+
+def test_expired_pagination_token_restarts_the_sweep(server):
+    server.add(
+        "GET",
+        MENTIONS,
+        status=400,
+        json=invalid_request(
+            "pagination_token",
+            "stale",
+            "The `pagination_token` query parameter value [stale] is not valid",
+        ),
+        query={"pagination_token": "stale"},
+    )
+    server.add("GET", MENTIONS, json=load("mentions_page3"))
+    connector = make(server)
+    cursor = json.dumps({"m": {"since": "5", "next": "stale", "top": "1860000000000000150"}})
+    page = connector.fetch(cursor)
+    assert page.items == ()
+    assert cursor_state(page.cursor) == {"m": {"since": "5"}}
+    page2 = connector.fetch(page.cursor)
+    assert ids(page2) == ["1860000000000000103"]
+    assert cursor_state(page2.cursor) == {"m": {"since": "1860000000000000103"}}
+
+
+def test_other_400_is_raised(server):
+    server.add(
+        "GET",
+        SEARCH,
+        status=400,
+        json=invalid_request("query", "((", "There were errors processing your request: bad query"),
+    )
+    server.add("GET", MENTIONS, json=load("mentions_empty"))
+    with pytest.raises(errors.ConnectorError) as info:
+        make(server, query="((").fetch(json.dumps({"s": {"since": "5", "q": "(("}}))
+    assert type(info.value) is errors.ConnectorError
+    assert str(info.value) == (
+        "x: search: HTTP 400 (There were errors processing your request: bad query)"
+    )
+
+
 def test_bad_cursor_is_refused(server):
     connector = make(server)
     for bad in ("not json", "[1]", '{"m": {"since": "abc"}}', '{"m": 3}'):
