@@ -27,7 +27,11 @@ A sweep reads everything newer than ``since``, newest first, page by page with
 once the last page is read. So a crash mid-sweep resumes at the same token (no
 gap), pages never overlap (no repeat), and tweets posted during a sweep are read
 by the next one. The very first fetch (no cursor) reads one page only and starts
-from there: a short, bounded backfill.
+from there: a short, bounded backfill. When both streams find the same tweet in
+one fetch it is returned once; across fetches the caller dedupes on
+``external_id``. Tweets by the brand itself are left out. A cursor X refuses
+(stale pagination token, ``since_id`` older than recent search's 7 days) is
+repaired rather than left stuck (see :func:`_recover`).
 """
 
 from __future__ import annotations
@@ -216,19 +220,8 @@ class XConnector(Connector):
         """:meth:`_call`, but a 400 raises :class:`_BadRequest` (fetch repairs some)."""
         try:
             body = method(*args, **kwargs)
-        except (tweepy.Unauthorized, tweepy.Forbidden) as exc:
-            raise AuthError(_message(what, exc)) from exc
-        except tweepy.TooManyRequests as exc:
-            retry_at = retry_at_from_headers(exc.response.headers)
-            raise RateLimited(_message(what, exc), retry_at=retry_at) from exc
-        except tweepy.NotFound as exc:
-            raise NotFound(_message(what, exc)) from exc
-        except tweepy.TwitterServerError as exc:
-            raise TransientError(_message(what, exc)) from exc
-        except tweepy.BadRequest as exc:
-            raise _BadRequest(_message(what, exc)) from exc
         except tweepy.HTTPException as exc:
-            raise ConnectorError(_message(what, exc)) from exc
+            raise _http_error(what, exc) from exc
         except requests.Timeout as exc:
             raise TransientError(f"x: {what}: no answer within {self.timeout:g}s") from exc
         except ValueError as exc:  # requests.JSONDecodeError: a 2xx body that is not JSON
@@ -239,9 +232,8 @@ class XConnector(Connector):
         except requests.RequestException as exc:
             reason = type(exc).__name__
             raise ConnectorError(f"x: {what}: request failed ({reason})") from exc
-        except (AttributeError, TypeError) as exc:  # tweepy reading an odd error body
-            reason = type(exc).__name__
-            raise PayloadError(f"x: {what}: unreadable response ({reason})") from exc
+        except AttributeError as exc:  # tweepy reading an error body that is not an object
+            raise PayloadError(f"x: {what}: unreadable error response") from exc
         if not isinstance(body, dict):
             kind = type(body).__name__
             raise PayloadError(f"x: {what} response should be a JSON object, got {kind}")
@@ -550,6 +542,22 @@ class _Skip(Exception):
 
 
 _STREAM_NAMES = {MENTIONS: "mentions", SEARCH: "search"}
+
+
+def _http_error(what: str, exc: tweepy.HTTPException) -> ConnectorError:
+    """tweepy's HTTP errors as ours (tweepy has already refused to sleep on 429)."""
+    message = _message(what, exc)
+    if isinstance(exc, (tweepy.Unauthorized, tweepy.Forbidden)):
+        return AuthError(message)
+    if isinstance(exc, tweepy.TooManyRequests):
+        return RateLimited(message, retry_at=retry_at_from_headers(exc.response.headers))
+    if isinstance(exc, tweepy.NotFound) or getattr(exc.response, "status_code", None) == 410:
+        return NotFound(message)
+    if isinstance(exc, tweepy.TwitterServerError):
+        return TransientError(message)
+    if isinstance(exc, tweepy.BadRequest):
+        return _BadRequest(message)
+    return ConnectorError(message)
 
 
 def _message(what: str, exc: tweepy.HTTPException) -> str:

@@ -504,6 +504,7 @@ def test_fetch_needs_user_id(server):
         (503, None, errors.TransientError, ""),
         (404, None, errors.NotFound, ""),
         (400, None, errors.ConnectorError, ""),
+        (410, None, errors.NotFound, ""),
     ],
 )
 def test_http_errors_map_to_ours(server, status, fixture, error, detail):
@@ -596,6 +597,12 @@ def test_truncated_json_is_payload_error(server):
 def test_malformed_page_names_what_is_wrong(server, body, message):
     server.add("GET", MENTIONS, json=body)
     with pytest.raises(errors.PayloadError, match=re.escape(message)):
+        make(server).fetch(None)
+
+
+def test_error_body_that_is_not_an_object(server):
+    server.add("GET", MENTIONS, status=500, json=["oops"])
+    with pytest.raises(errors.PayloadError, match="mentions: unreadable error response"):
         make(server).fetch(None)
 
 
