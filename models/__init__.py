@@ -7,3 +7,4 @@ from . import res_partner
 from . import res_partner_advocate
 from . import crm_lead
 from . import sale_order
+from . import social_crm_display
