@@ -1,0 +1,393 @@
+"""Handle normalisation and author -> partner matching rules (pure functions).
+
+Matching is verifiable or it is a suggestion:
+
+- a link is *confirmed* only on a signal the network itself vouches for: an email
+  address it exposes, a Bluesky handle that is the partner's website domain, a
+  Mastodon profile link verified (rel=me) to the partner's website domain;
+- a same-name match is only a *suggestion* (``confirmed=False``) that a user
+  confirms or rejects;
+- when a signal points at more than one partner, nobody is linked.
+
+Nothing here touches a database or a network: the Odoo layer builds a
+:class:`PartnerIndex` once per page of interactions and asks it about each author.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from email.utils import getaddresses
+from urllib.parse import unquote, urlsplit
+
+from .interaction import Author, Network
+
+# -- handles ------------------------------------------------------------------------
+
+_X_HANDLE = re.compile(r"[a-z0-9_]{1,15}")
+# Mastodon usernames: letters, digits, underscores; dots and dashes inside (remote
+# servers allow them).
+_MASTODON_USER = re.compile(r"[a-z0-9_](?:[a-z0-9_.-]{0,62}[a-z0-9_])?")
+_HOST_LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
+_DID = re.compile(r"did:(?:plc:[a-z2-7]{24}|web:[a-zA-Z0-9._:%-]+)")
+
+#: first path segments on x.com / twitter.com that are pages, not people
+_X_RESERVED = frozenset(
+    {
+        "home",
+        "explore",
+        "search",
+        "i",
+        "intent",
+        "share",
+        "settings",
+        "notifications",
+        "messages",
+        "compose",
+        "hashtag",
+        "login",
+        "logout",
+        "signup",
+        "tos",
+        "privacy",
+        "about",
+        "account",
+        "download",
+        "jobs",
+    }
+)
+_X_HOSTS = frozenset(
+    {
+        "x.com",
+        "www.x.com",
+        "mobile.x.com",
+        "twitter.com",
+        "www.twitter.com",
+        "mobile.twitter.com",
+    }
+)
+_BSKY_HOSTS = frozenset({"bsky.app", "www.bsky.app"})
+
+
+def _network(network: Network | str) -> Network:
+    try:
+        return Network(network)
+    except ValueError:
+        raise ValueError(f"unknown network {network!r}") from None
+
+
+def _valid_host(host: str) -> bool:
+    """A DNS host name with at least two labels (``example.com``), lowercase."""
+    if not host or len(host) > 253:
+        return False
+    labels = host.split(".")
+    if len(labels) < 2:
+        return False
+    return all(_HOST_LABEL.fullmatch(label) for label in labels) and not labels[-1].isdigit()
+
+
+def _instance_host(instance: str) -> str:
+    """``mastodon.social``, ``https://Mastodon.Social/`` -> ``mastodon.social``."""
+    text = (instance or "").strip().lower()
+    if "://" in text:
+        text = urlsplit(text).hostname or ""
+    text = text.strip("/").rstrip(".")
+    if not _valid_host(text):
+        raise ValueError(f"invalid Mastodon instance {instance!r}")
+    return text
+
+
+def normalize_handle(network: Network | str, handle: str, *, instance: str = "") -> str:
+    """Return the canonical form of ``handle`` on ``network``.
+
+    - X: without the leading ``@``, lowercase (``@Acme_Co`` -> ``acme_co``);
+    - Mastodon: ``user@instance`` lowercase; ``@user@instance`` is accepted, and a
+      bare ``user`` is completed with ``instance`` when one is given;
+    - Bluesky: lowercase handle without ``@``; DIDs (``did:plc:``, ``did:web:``) as-is;
+    - Feed: the author URI or name, stripped.
+
+    Raises ``ValueError`` naming the problem for empty or invalid handles.
+    """
+    net = _network(network)
+    if not isinstance(handle, str):
+        raise ValueError(f"a {net.value} handle must be a string, got {type(handle).__name__}")
+    text = handle.strip()
+    if not text:
+        raise ValueError(f"empty {net.value} handle")
+    if net is Network.FEED:
+        return text
+    if any(ch.isspace() for ch in text):
+        raise ValueError(f"a {net.value} handle cannot contain spaces: {handle!r}")
+
+    return _NORMALIZERS[net](text, handle, instance)
+
+
+def _strip_at(text: str) -> str:
+    return text[1:] if text.startswith("@") else text
+
+
+def _normalize_x(text: str, original: str, _instance: str) -> str:
+    name = _strip_at(text).lower()
+    if not _X_HANDLE.fullmatch(name):
+        raise ValueError(f"invalid X handle {original!r}: 1 to 15 letters, digits or underscores")
+    return name
+
+
+def _normalize_mastodon(text: str, original: str, instance: str) -> str:
+    user, sep, host = _strip_at(text).partition("@")
+    user = user.lower()
+    if not _MASTODON_USER.fullmatch(user):
+        raise ValueError(f"invalid Mastodon username in {original!r}")
+    if sep:
+        host = host.lower().rstrip(".")
+        if not _valid_host(host):
+            raise ValueError(f"invalid Mastodon instance in {original!r}")
+        return f"{user}@{host}"
+    if instance:
+        return f"{user}@{_instance_host(instance)}"
+    return user
+
+
+def _normalize_bluesky(text: str, original: str, _instance: str) -> str:
+    if text.startswith("did:"):
+        if not _DID.fullmatch(text):
+            raise ValueError(f"invalid Bluesky DID {original!r}")
+        return text
+    name = _strip_at(text).lower().rstrip(".")
+    if not _valid_host(name):
+        raise ValueError(
+            f"invalid Bluesky handle {original!r}: expected a domain like alice.bsky.social"
+        )
+    return name
+
+
+_NORMALIZERS = {
+    Network.X: _normalize_x,
+    Network.MASTODON: _normalize_mastodon,
+    Network.BLUESKY: _normalize_bluesky,
+}
+
+
+def _split_profile_url(url: str) -> tuple[str, str]:
+    """Check that ``url`` is a plain http(s) URL; return (host, path)."""
+    if not isinstance(url, str) or not url.strip():
+        raise ValueError("empty profile URL")
+    text = url.strip()
+    try:
+        parts = urlsplit(text)
+        host = (parts.hostname or "").rstrip(".")
+        parts.port  # noqa: B018  (raises ValueError on a bad port)
+    except ValueError:
+        raise ValueError(f"not a valid URL: {text[:100]!r}") from None
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https"):
+        raise ValueError(f"only http(s) profile URLs are accepted, not {scheme or 'no scheme'!r}")
+    if not host:
+        raise ValueError(f"the URL has no host: {text[:100]!r}")
+    if parts.username or parts.password:
+        raise ValueError("profile URLs must not carry a user name or password")
+    return host, parts.path
+
+
+def parse_profile_url(url: str) -> tuple[Network, str]:
+    """Turn a profile URL into ``(network, normalised handle)``.
+
+    Understands ``x.com/<user>`` (and twitter.com, mobile.twitter.com, with or
+    without ``@``), ``https://<instance>/@user``, ``https://<instance>/@user@other``
+    and ``https://<instance>/users/user`` (Mastodon), ``https://bsky.app/profile/<handle
+    or DID>``. Raises ``ValueError`` naming what was wrong for anything else.
+    """
+    host, path = _split_profile_url(url)
+    segments = [unquote(s) for s in path.split("/") if s]
+
+    if host in _X_HOSTS:
+        if not segments:
+            raise ValueError(f"{host} URL has no user name in its path")
+        first = segments[0]
+        if first.lstrip("@").lower() in _X_RESERVED:
+            raise ValueError(f"{host}/{first} is not a profile page")
+        return Network.X, normalize_handle(Network.X, first)
+
+    if host in _BSKY_HOSTS:
+        if len(segments) < 2 or segments[0] != "profile":
+            raise ValueError(f"{host} URL is not a profile (expected /profile/<handle>)")
+        return Network.BLUESKY, normalize_handle(Network.BLUESKY, segments[1])
+
+    if not _valid_host(host):
+        raise ValueError(f"invalid host {host!r}")
+    if segments and segments[0].startswith("@") and len(segments[0]) > 1:
+        acct = segments[0][1:]
+        if "@" not in acct:
+            acct = f"{acct}@{host}"
+        return Network.MASTODON, normalize_handle(Network.MASTODON, acct)
+    if len(segments) >= 2 and segments[0] == "users":
+        return Network.MASTODON, normalize_handle(Network.MASTODON, segments[1], instance=host)
+    raise ValueError(f"not a recognised profile URL (X, Mastodon or Bluesky): {host}")
+
+
+def domain_of(url_or_host: str) -> str:
+    """``'https://www.Example.com:8080/x'`` -> ``'example.com'``; ``''`` if invalid."""
+    if not isinstance(url_or_host, str):
+        return ""
+    text = url_or_host.strip()
+    if not text:
+        return ""
+    if "://" not in text:
+        if ":" in text.split("/", 1)[0] and not re.match(r"^[^:/]+:\d+(?:/|$)", text):
+            return ""  # another scheme (mailto:, javascript:, ...)
+        text = "//" + text
+    try:
+        parts = urlsplit(text)
+        host = parts.hostname or ""
+    except ValueError:
+        return ""
+    if parts.scheme and parts.scheme.lower() not in ("http", "https"):
+        return ""
+    host = host.lower().rstrip(".")
+    if host.startswith("www."):
+        host = host[4:]
+    return host if _valid_host(host) else ""
+
+
+def name_key(name: str) -> str:
+    """A key for same-name comparison: casefolded, no accents, words only."""
+    if not name:
+        return ""
+    text = unicodedata.normalize("NFKD", name.casefold())
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = re.sub(r"[\W_]+", " ", text)
+    return " ".join(text.split())
+
+
+# -- partners -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A partner as matching sees it."""
+
+    partner_id: int
+    name: str
+    email: str = ""
+    website: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """Which partner an author is, why, and whether that is proven or a suggestion."""
+
+    partner_id: int
+    reason: str
+    confirmed: bool
+
+
+REASON_EMAIL = "email"
+REASON_BLUESKY_DOMAIN = "bluesky_domain"
+REASON_MASTODON_VERIFIED_LINK = "mastodon_verified_link"
+REASON_SAME_NAME = "same_name"
+
+#: hosts many people share: a partner "website" on one of them proves nothing
+SHARED_HOSTS = frozenset(
+    {
+        "bsky.app",
+        "bsky.social",
+        "facebook.com",
+        "github.com",
+        "gitlab.com",
+        "instagram.com",
+        "linkedin.com",
+        "linktr.ee",
+        "medium.com",
+        "mastodon.social",
+        "substack.com",
+        "tiktok.com",
+        "twitter.com",
+        "x.com",
+        "youtube.com",
+        "wordpress.com",
+        "blogspot.com",
+    }
+)
+
+
+def _emails(value: str) -> set[str]:
+    if not value:
+        return set()
+    return {
+        addr.strip().lower()
+        for _name, addr in getaddresses([value.replace(";", ",")])
+        if addr and "@" in addr
+    }
+
+
+def _add(index: dict[str, set[int]], key: str, partner_id: int) -> None:
+    if key:
+        index.setdefault(key, set()).add(partner_id)
+
+
+def _only(ids: set[int] | None) -> int | None:
+    if ids and len(ids) == 1:
+        return next(iter(ids))
+    return None
+
+
+class PartnerIndex:
+    """Candidates indexed by email, website domain and name key; O(1) per author."""
+
+    def __init__(self, candidates: Iterable[Candidate]) -> None:
+        self._by_email: dict[str, set[int]] = {}
+        self._by_domain: dict[str, set[int]] = {}
+        self._by_name: dict[str, set[int]] = {}
+        for cand in candidates:
+            for email in _emails(cand.email):
+                _add(self._by_email, email, cand.partner_id)
+            domain = domain_of(cand.website)
+            if domain and domain not in SHARED_HOSTS:
+                _add(self._by_domain, domain, cand.partner_id)
+            key = name_key(cand.name)
+            if len(key.split()) >= 2:
+                _add(self._by_name, key, cand.partner_id)
+
+    def match(self, author: Author) -> Match | None:
+        """The partner ``author`` is, on verifiable signals, or a same-name suggestion."""
+        for email in _emails(author.email):
+            pid = _only(self._by_email.get(email))
+            if pid is not None:
+                return Match(pid, REASON_EMAIL, True)
+
+        if author.network is Network.BLUESKY:
+            pid = self._bluesky_domain(author.handle)
+            if pid is not None:
+                return Match(pid, REASON_BLUESKY_DOMAIN, True)
+
+        if author.network is Network.MASTODON and author.verified_links:
+            found: set[int] = set()
+            for link in author.verified_links:
+                if not isinstance(link, str) or not link.strip().lower().startswith(
+                    ("http://", "https://")
+                ):
+                    continue
+                ids = self._by_domain.get(domain_of(link))
+                if ids:
+                    found |= ids
+            pid = _only(found)
+            if pid is not None:
+                return Match(pid, REASON_MASTODON_VERIFIED_LINK, True)
+
+        key = name_key(author.display_name)
+        if len(key.split()) >= 2:
+            pid = _only(self._by_name.get(key))
+            if pid is not None:
+                return Match(pid, REASON_SAME_NAME, False)
+        return None
+
+    def _bluesky_domain(self, handle: str) -> int | None:
+        try:
+            normalized = normalize_handle(Network.BLUESKY, handle or "")
+        except ValueError:
+            return None
+        if normalized.startswith("did:"):
+            return None
+        return _only(self._by_domain.get(normalized))

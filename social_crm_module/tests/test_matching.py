@@ -1,0 +1,332 @@
+"""Handle normalisation, profile URLs and author -> partner matching."""
+
+import pytest
+
+from social_crm_module.interaction import Author, Network
+from social_crm_module.matching import (
+    Candidate,
+    Match,
+    PartnerIndex,
+    domain_of,
+    name_key,
+    normalize_handle,
+    parse_profile_url,
+)
+
+DID = "did:plc:abcdefghijklmnopqrstuvwx"
+
+
+# -- normalize_handle -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("network", "handle", "expected"),
+    [
+        (Network.X, "@Acme_Co", "acme_co"),
+        (Network.X, "acme", "acme"),
+        ("x", "  @JACK ", "jack"),
+        (Network.MASTODON, "@Alice@Mastodon.Social", "alice@mastodon.social"),
+        (Network.MASTODON, "alice@mastodon.social", "alice@mastodon.social"),
+        (Network.MASTODON, "bob", "bob"),
+        (Network.MASTODON, "first.last@social.example.org", "first.last@social.example.org"),
+        (Network.BLUESKY, "@Alice.BSKY.social", "alice.bsky.social"),
+        (Network.BLUESKY, "acme.com", "acme.com"),
+        (Network.BLUESKY, DID, DID),
+        (Network.BLUESKY, "did:web:Example.com", "did:web:Example.com"),
+        (Network.FEED, "  https://example.com/author/1 ", "https://example.com/author/1"),
+        (Network.FEED, " Jane Doe ", "Jane Doe"),
+    ],
+)
+def test_normalize_handle(network, handle, expected):
+    assert normalize_handle(network, handle) == expected
+
+
+def test_mastodon_bare_user_is_completed_with_instance():
+    assert normalize_handle(Network.MASTODON, "@Bob", instance="Social.Example") == (
+        "bob@social.example"
+    )
+    assert normalize_handle(Network.MASTODON, "bob", instance="https://social.example/") == (
+        "bob@social.example"
+    )
+    # an explicit instance in the handle wins over the default one
+    assert normalize_handle(Network.MASTODON, "bob@other.example", instance="a.example") == (
+        "bob@other.example"
+    )
+
+
+@pytest.mark.parametrize(
+    ("network", "handle", "message"),
+    [
+        (Network.X, "", "empty"),
+        (Network.X, "   ", "empty"),
+        (Network.X, "@", "invalid X handle"),
+        (Network.X, "john doe", "spaces"),
+        (Network.X, "john-doe", "invalid X handle"),
+        (Network.X, "a" * 16, "invalid X handle"),
+        (Network.X, "<script>", "invalid X handle"),
+        (Network.MASTODON, "alice@", "invalid Mastodon instance"),
+        (Network.MASTODON, "alice@localhost", "invalid Mastodon instance"),
+        (Network.MASTODON, "al!ce@mastodon.social", "invalid Mastodon username"),
+        (Network.MASTODON, "@@mastodon.social", "invalid Mastodon username"),
+        (Network.MASTODON, "alice@mastodon.social/x", "invalid Mastodon instance"),
+        (Network.BLUESKY, "alice", "invalid Bluesky handle"),
+        (Network.BLUESKY, "ali ce.bsky.social", "spaces"),
+        (Network.BLUESKY, "did:plc:short", "invalid Bluesky DID"),
+        (Network.BLUESKY, "alice_.bsky.social", "invalid Bluesky handle"),
+        (Network.FEED, "  ", "empty"),
+    ],
+)
+def test_normalize_handle_rejects(network, handle, message):
+    with pytest.raises(ValueError, match=message):
+        normalize_handle(network, handle)
+
+
+def test_normalize_handle_unknown_network():
+    with pytest.raises(ValueError, match="unknown network"):
+        normalize_handle("myspace", "tom")
+
+
+def test_normalize_handle_bad_instance():
+    with pytest.raises(ValueError, match="invalid Mastodon instance"):
+        normalize_handle(Network.MASTODON, "bob", instance="not a host")
+
+
+# -- parse_profile_url ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://x.com/Acme", (Network.X, "acme")),
+        ("https://x.com/@Acme?s=20&t=abc", (Network.X, "acme")),
+        ("http://twitter.com/acme/", (Network.X, "acme")),
+        ("https://www.twitter.com/acme/status/123", (Network.X, "acme")),
+        ("https://mobile.twitter.com/Acme_Co", (Network.X, "acme_co")),
+        ("https://mastodon.social/@Alice", (Network.MASTODON, "alice@mastodon.social")),
+        ("https://Mastodon.Social/@alice/", (Network.MASTODON, "alice@mastodon.social")),
+        ("https://mastodon.social/@bob@fosstodon.org", (Network.MASTODON, "bob@fosstodon.org")),
+        ("https://social.example:8443/users/Carol", (Network.MASTODON, "carol@social.example")),
+        ("https://bsky.app/profile/Alice.bsky.social", (Network.BLUESKY, "alice.bsky.social")),
+        (f"https://bsky.app/profile/{DID}/post/3k", (Network.BLUESKY, DID)),
+        ("  https://bsky.app/profile/acme.com?ref=x  ", (Network.BLUESKY, "acme.com")),
+    ],
+)
+def test_parse_profile_url(url, expected):
+    assert parse_profile_url(url) == expected
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("", "empty"),
+        ("https://x.com/home", "not a profile page"),
+        ("https://x.com/i/flow/login", "not a profile page"),
+        ("https://twitter.com/search?q=acme", "not a profile page"),
+        ("https://x.com/", "no user name"),
+        ("javascript:alert(1)//x.com/acme", "only http"),
+        ("ftp://mastodon.social/@alice", "only http"),
+        ("x.com/acme", "only http"),
+        ("https:///@alice", "no host"),
+        ("https://bsky.app/search?q=acme", "not a profile"),
+        ("https://bsky.app/profile/", "not a profile"),
+        ("https://example.com/about", "not a recognised profile URL"),
+        ("https://example.com/@", "not a recognised profile URL"),
+        ("https://user:pw@mastodon.social/@alice", "user name or password"),
+        ("https://x.com/john%20doe", "spaces"),
+        ("https://localhost/@alice", "invalid host"),
+    ],
+)
+def test_parse_profile_url_rejects(url, message):
+    with pytest.raises(ValueError, match=message):
+        parse_profile_url(url)
+
+
+# -- domain_of / name_key ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("https://www.Example.com/x", "example.com"),
+        ("http://shop.example.co.uk:8080/a?b=c#d", "shop.example.co.uk"),
+        ("Example.com", "example.com"),
+        ("www.example.com/path", "example.com"),
+        ("example.com:8080", "example.com"),
+        ("https://user:pw@example.com/", "example.com"),
+        ("example.com.", "example.com"),
+        ("", ""),
+        ("   ", ""),
+        ("not a domain", ""),
+        ("localhost", ""),
+        ("javascript:alert(1)", ""),
+        ("mailto:a@example.com", ""),
+        ("ftp://example.com", ""),
+        ("https://", ""),
+        ("http://[::1", ""),
+        (None, ""),
+    ],
+)
+def test_domain_of(value, expected):
+    assert domain_of(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("  José   Müller ", "jose muller"),
+        ("JEAN-LUC Picard", "jean luc picard"),
+        ("Straße, Anna.", "strasse anna"),
+        ("O'Brien\tMiles", "o brien miles"),
+        ("", ""),
+        ("!!!", ""),
+    ],
+)
+def test_name_key(name, expected):
+    assert name_key(name) == expected
+
+
+def test_name_key_equates_spellings():
+    assert name_key("Zoë Ünal") == name_key("zoe  UNAL")
+
+
+# -- PartnerIndex -----------------------------------------------------------------------
+
+
+def author(network=Network.MASTODON, handle="someone@social.example", **kw):
+    return Author(network=network, external_id=kw.pop("external_id", handle), handle=handle, **kw)
+
+
+CANDIDATES = [
+    Candidate(1, "Acme Corp", "info@acme.com", "https://www.acme.com/"),
+    Candidate(2, "José Müller", "Jose Muller <Jose@Example.org>", ""),
+    Candidate(3, "Shared One", "team@shared.example", "https://twins.example"),
+    Candidate(4, "Shared Two", "TEAM@shared.example", "twins.example"),
+    Candidate(5, "Mononym", "", ""),
+    Candidate(6, "Anna Smith", "", "http://annasmith.example/blog"),
+    Candidate(7, "Anna Smith", "", ""),
+    Candidate(8, "Git Person", "", "https://github.com/gitperson"),
+    Candidate(9, "Bob Builder", "bob@build.example, robert@build.example", ""),
+]
+
+
+@pytest.fixture(scope="module")
+def index():
+    return PartnerIndex(CANDIDATES)
+
+
+def test_email_exposed_by_network_confirms(index):
+    found = index.match(author(email=" JOSE@example.org "))
+    assert found == Match(2, "email", True)
+
+
+def test_second_email_of_a_partner_matches(index):
+    assert index.match(author(email="robert@build.example")) == Match(9, "email", True)
+
+
+def test_ambiguous_email_links_nobody(index):
+    assert index.match(author(email="team@shared.example")) is None
+
+
+def test_bluesky_handle_equal_to_website_domain_confirms(index):
+    found = index.match(author(Network.BLUESKY, "acme.com", external_id=DID))
+    assert found == Match(1, "bluesky_domain", True)
+    # case and @ do not matter
+    assert index.match(author(Network.BLUESKY, "@ACME.com")) == Match(1, "bluesky_domain", True)
+
+
+def test_bluesky_subdomain_is_not_the_domain(index):
+    assert index.match(author(Network.BLUESKY, "shop.acme.com")) is None
+    assert index.match(author(Network.BLUESKY, "acme.com.evil.example")) is None
+
+
+def test_bluesky_ambiguous_domain_links_nobody(index):
+    assert index.match(author(Network.BLUESKY, "twins.example")) is None
+
+
+def test_bluesky_did_or_bad_handle_never_matches(index):
+    assert index.match(author(Network.BLUESKY, DID)) is None
+    assert index.match(author(Network.BLUESKY, "not a handle")) is None
+
+
+def test_domain_signal_is_network_specific(index):
+    # an X handle or a Mastodon handle that looks like a domain proves nothing
+    assert index.match(author(Network.X, "acme.com")) is None
+    assert index.match(author(Network.MASTODON, "acme.com")) is None
+
+
+def test_mastodon_verified_link_confirms(index):
+    found = index.match(author(verified_links=("https://acme.com/about",)))
+    assert found == Match(1, "mastodon_verified_link", True)
+    found = index.match(author(verified_links=("https://annasmith.example",)))
+    assert found == Match(6, "mastodon_verified_link", True)
+
+
+def test_mastodon_unverified_website_is_not_enough(index):
+    assert index.match(author(website="https://acme.com")) is None
+
+
+def test_mastodon_verified_link_on_shared_host_proves_nothing(index):
+    assert index.match(author(verified_links=("https://github.com/gitperson",))) is None
+
+
+def test_mastodon_verified_links_pointing_at_two_partners_link_nobody(index):
+    links = ("https://acme.com", "https://annasmith.example")
+    assert index.match(author(verified_links=links)) is None
+
+
+def test_mastodon_verified_link_must_be_http(index):
+    assert index.match(author(verified_links=("javascript://acme.com",))) is None
+    assert index.match(author(verified_links=("acme.com",))) is None
+
+
+def test_verified_links_only_count_on_mastodon(index):
+    assert index.match(author(Network.X, "acme", verified_links=("https://acme.com",))) is None
+
+
+def test_same_name_is_only_a_suggestion(index):
+    found = index.match(author(Network.X, "jmuller", display_name="jose  MULLER"))
+    assert found == Match(2, "same_name", False)
+
+
+def test_same_name_needs_two_words(index):
+    assert index.match(author(Network.X, "mono", display_name="Mononym")) is None
+
+
+def test_same_name_shared_by_two_partners_suggests_nothing(index):
+    assert index.match(author(Network.X, "anna", display_name="Anna Smith")) is None
+
+
+def test_verifiable_signal_wins_over_same_name(index):
+    found = index.match(author(display_name="Anna Smith", email="info@acme.com"))
+    assert found == Match(1, "email", True)
+
+
+def test_ambiguous_signal_falls_back_to_a_suggestion_at_most(index):
+    found = index.match(author(email="team@shared.example", display_name="José Müller"))
+    assert found == Match(2, "same_name", False)
+
+
+def test_nothing_matches_nothing(index):
+    assert index.match(author()) is None
+    assert index.match(author(display_name="Somebody Else", email="x@nowhere.example")) is None
+    assert PartnerIndex([]).match(author(email="info@acme.com")) is None
+
+
+def test_same_partner_listed_twice_is_not_ambiguous():
+    dup = [Candidate(1, "Acme Corp", "info@acme.com"), Candidate(1, "Acme Corp", "info@acme.com")]
+    assert PartnerIndex(dup).match(author(email="info@acme.com")) == Match(1, "email", True)
+
+
+def test_index_scales_linearly():
+    many = [Candidate(i, f"Person Number{i}", f"p{i}@ex.example") for i in range(20000)]
+    index = PartnerIndex(many)
+    assert index.match(author(email="p19999@ex.example")) == Match(19999, "email", True)
+    assert index.match(author(display_name="person number7")) == Match(7, "same_name", False)
+
+
+def test_records_are_frozen():
+    match = Match(1, "email", True)
+    with pytest.raises(AttributeError):
+        match.partner_id = 2
+    with pytest.raises(AttributeError):
+        Candidate(1, "A B").email = "x"
