@@ -69,6 +69,19 @@ _X_HOSTS = frozenset(
     }
 )
 _BSKY_HOSTS = frozenset({"bsky.app", "www.bsky.app"})
+#: sites that also put people at ``/@name`` but are not Mastodon
+_NOT_MASTODON = frozenset(
+    {
+        "medium.com",
+        "youtube.com",
+        "m.youtube.com",
+        "tiktok.com",
+        "threads.net",
+        "threads.com",
+        "substack.com",
+        "pixiv.net",
+    }
+)
 
 
 def _network(network: Network | str) -> Network:
@@ -217,6 +230,8 @@ def parse_profile_url(url: str) -> tuple[Network, str]:
 
     if not _valid_host(host):
         raise ValueError(f"invalid host {host!r}")
+    if domain_of(host) in _NOT_MASTODON:
+        raise ValueError(f"{host} is not a supported network (X, Mastodon or Bluesky)")
     if segments and segments[0].startswith("@") and len(segments[0]) > 1:
         acct = segments[0][1:]
         if "@" not in acct:

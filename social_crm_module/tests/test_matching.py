@@ -134,6 +134,9 @@ def test_parse_profile_url(url, expected):
         ("https://user:pw@mastodon.social/@alice", "user name or password"),
         ("https://x.com/john%20doe", "spaces"),
         ("https://localhost/@alice", "invalid host"),
+        ("https://www.youtube.com/@acme", "not a supported network"),
+        ("https://medium.com/@acme", "not a supported network"),
+        ("https://www.threads.net/@acme", "not a supported network"),
     ],
 )
 def test_parse_profile_url_rejects(url, message):
