@@ -8,3 +8,4 @@ from . import res_partner_advocate
 from . import crm_lead
 from . import sale_order
 from . import social_crm_display
+from . import social_crm_demo
