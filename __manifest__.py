@@ -24,7 +24,10 @@
         "security/social_crm_security.xml",
         "security/ir.model.access.csv",
         "data/mail_message_subtype_data.xml",
+        "data/ir_cron_advocate_data.xml",
         "views/social_crm_menus.xml",
+        "views/res_partner_advocate_views.xml",
+        "views/res_config_settings_views.xml",
     ],
     "demo": [],
 }

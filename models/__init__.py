@@ -5,6 +5,7 @@ from . import social_crm_interaction_sentiment
 from . import social_crm_partner_mixin
 from . import res_partner
 from . import res_partner_advocate
+from . import res_config_settings_advocate
 from . import crm_lead
 from . import sale_order
 from . import social_crm_display

@@ -1,0 +1,99 @@
+import json
+
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+from ..social_crm_module import scoring
+from .res_partner_advocate import PARAMS_KEY
+
+#: settings field -> ScoringParams attribute
+SCALARS = {
+    "advocate_engagement_weight": "engagement_weight",
+    "advocate_reach_weight": "reach_weight",
+    "advocate_sentiment_weight": "sentiment_weight",
+    "advocate_recency_weight": "recency_weight",
+    "advocate_referral_weight": "referral_weight",
+    "advocate_redemption_weight": "redemption_weight",
+    "advocate_half_life_days": "half_life_days",
+    "advocate_saturation": "saturation",
+}
+KIND_FIELDS = {f"advocate_weight_{kind}": kind for kind in scoring.DEFAULT_KIND_WEIGHTS}
+TIER_FIELDS = (
+    "advocate_tier_bronze",
+    "advocate_tier_silver",
+    "advocate_tier_gold",
+    "advocate_tier_ambassador",
+)
+
+
+class ResConfigSettings(models.TransientModel):
+    """Advocate scoring parameters, validated by the engine before they are saved."""
+
+    _inherit = "res.config.settings"
+
+    advocate_engagement_weight = fields.Float("Engagement weight")
+    advocate_reach_weight = fields.Float("Reach weight")
+    advocate_sentiment_weight = fields.Float("Sentiment weight")
+    advocate_recency_weight = fields.Float("Recency weight")
+    advocate_referral_weight = fields.Float("Referral weight")
+    advocate_redemption_weight = fields.Float("Redemption weight")
+    advocate_half_life_days = fields.Float("Half-life (days)")
+    advocate_saturation = fields.Float("Saturation")
+    advocate_weight_repost = fields.Float("Repost")
+    advocate_weight_quote = fields.Float("Quote")
+    advocate_weight_mention = fields.Float("Mention")
+    advocate_weight_reply = fields.Float("Reply")
+    advocate_weight_comment = fields.Float("Comment")
+    advocate_weight_post = fields.Float("Post")
+    advocate_weight_dm = fields.Float("Direct message")
+    advocate_weight_like = fields.Float("Like")
+    advocate_weight_follow = fields.Float("Follow")
+    advocate_tier_bronze = fields.Float("Bronze from")
+    advocate_tier_silver = fields.Float("Silver from")
+    advocate_tier_gold = fields.Float("Gold from")
+    advocate_tier_ambassador = fields.Float("Ambassador from")
+
+    @api.model
+    def get_values(self):
+        res = super().get_values()
+        params = self.env["res.partner"]._advocate_params()
+        res.update({name: getattr(params, attr) for name, attr in SCALARS.items()})
+        res.update({name: params.kind_weights.get(kind, 0.0) for name, kind in KIND_FIELDS.items()})
+        res.update(dict(zip(TIER_FIELDS, params.tier_thresholds, strict=True)))
+        return res
+
+    def _advocate_params_from_form(self):
+        self.ensure_one()
+        values = {attr: self[name] for name, attr in SCALARS.items()}
+        values["kind_weights"] = {kind: self[name] for name, kind in KIND_FIELDS.items()}
+        values["tier_thresholds"] = [self[name] for name in TIER_FIELDS]
+        try:
+            return scoring.ScoringParams.from_mapping(values)
+        except ValueError as exc:
+            raise ValidationError(
+                self.env._("Advocate scoring: %(reason)s.", reason=str(exc))
+            ) from exc
+
+    def set_values(self):
+        super().set_values()
+        params = self._advocate_params_from_form()
+        self.env["ir.config_parameter"].sudo().set_param(
+            PARAMS_KEY, json.dumps(params.to_mapping(), sort_keys=True)
+        )
+
+    def action_advocate_recompute_all(self):
+        self.ensure_one()
+        self.execute()
+        changed = self.env["res.partner"]._advocate_recompute()
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "success",
+                "message": self.env._(
+                    "Advocate scores recomputed; %(count)s contact(s) changed tier.",
+                    count=changed,
+                ),
+                "next": {"type": "ir.actions.act_window_close"},
+            },
+        }
