@@ -75,11 +75,12 @@ class ResConfigSettings(models.TransientModel):
             ) from exc
 
     def set_values(self):
-        super().set_values()
+        res = super().set_values()
         params = self._advocate_params_from_form()
         self.env["ir.config_parameter"].sudo().set_param(
             PARAMS_KEY, json.dumps(params.to_mapping(), sort_keys=True)
         )
+        return res
 
     def action_advocate_recompute_all(self):
         self.ensure_one()
