@@ -4,42 +4,106 @@ from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
 from ..social_crm_module import scoring
+from .social_crm_advocate import TIERS
 
-TIERS = [
-    ("none", "None"),
-    ("bronze", "Bronze"),
-    ("silver", "Silver"),
-    ("gold", "Gold"),
-    ("ambassador", "Ambassador"),
-]
 PARAMS_KEY = "social_crm_module.scoring_params"
+SEARCH_OPERATORS = {
+    "=": lambda a, b: a == b,
+    "!=": lambda a, b: a != b,
+    "<": lambda a, b: b is not False and a < b,
+    "<=": lambda a, b: b is not False and a <= b,
+    ">": lambda a, b: b is not False and a > b,
+    ">=": lambda a, b: b is not False and a >= b,
+    "in": lambda a, b: a in b,
+    "not in": lambda a, b: a not in b,
+}
+#: partner field -> social.crm.advocate field
+ADVOCATE_FIELDS = {
+    "advocate_score": "score",
+    "advocate_tier": "tier",
+    "advocate_rank": "rank",
+    "advocate_engagement": "engagement",
+    "advocate_reach": "reach",
+    "advocate_sentiment": "sentiment",
+    "advocate_recency": "recency",
+    "advocate_referrals": "referrals",
+    "advocate_redemptions": "redemptions",
+    "advocate_scored_at": "scored_at",
+}
 
 
 class ResPartner(models.Model):
-    """The advocate score, stored per contact and recomputed set-based in SQL.
+    """The contact's advocate score, read from ``social.crm.advocate``.
 
-    The formula is the engine's (``social_crm_module/scoring.py``): the SQL below is
-    assembled from the engine's own SQL fragments, and a test checks it against the
-    Python reference on random data.
+    The formula is the engine's (``social_crm_module/scoring.py``); the recompute is
+    one set-based statement in ``social.crm.advocate._recompute``, checked against
+    the Python reference on random data.
     """
 
     _inherit = "res.partner"
 
-    advocate_score = fields.Float(digits=(5, 2), readonly=True, index=True, copy=False)
-    advocate_tier = fields.Selection(TIERS, default="none", readonly=True, index=True, copy=False)
-    advocate_rank = fields.Integer(readonly=True, index=True, copy=False)
-    advocate_engagement = fields.Float("Engagement", digits=(7, 3), readonly=True, copy=False)
-    advocate_reach = fields.Float("Reach", digits=(7, 3), readonly=True, copy=False)
-    advocate_sentiment = fields.Float("Sentiment", digits=(7, 3), readonly=True, copy=False)
-    advocate_recency = fields.Float("Recency", digits=(7, 3), readonly=True, copy=False)
-    advocate_referrals = fields.Float("Referrals", digits=(7, 3), readonly=True, copy=False)
-    advocate_redemptions = fields.Float("Redemptions", digits=(7, 3), readonly=True, copy=False)
-    advocate_scored_at = fields.Datetime("Scored at", readonly=True, copy=False)
-    #: inputs fed by coupon campaigns (referrals by others, coupons redeemed)
+    advocate_ids = fields.One2many("social.crm.advocate", "partner_id", readonly=True)
+    advocate_score = fields.Float(
+        digits=(5, 2), compute="_compute_advocate", search="_search_advocate_score"
+    )
+    advocate_tier = fields.Selection(
+        TIERS, compute="_compute_advocate", search="_search_advocate_tier"
+    )
+    advocate_rank = fields.Integer(compute="_compute_advocate", search="_search_advocate_rank")
+    advocate_engagement = fields.Float("Engagement", digits=(7, 3), compute="_compute_advocate")
+    advocate_reach = fields.Float("Reach", digits=(7, 3), compute="_compute_advocate")
+    advocate_sentiment = fields.Float("Sentiment", digits=(7, 3), compute="_compute_advocate")
+    advocate_recency = fields.Float("Recency", digits=(7, 3), compute="_compute_advocate")
+    advocate_referrals = fields.Float("Referrals", digits=(7, 3), compute="_compute_advocate")
+    advocate_redemptions = fields.Float("Redemptions", digits=(7, 3), compute="_compute_advocate")
+    advocate_scored_at = fields.Datetime("Scored at", compute="_compute_advocate")
     advocate_referral_count = fields.Integer("Referrals made", readonly=True, copy=False)
     advocate_redemption_count = fields.Integer("Coupons redeemed", readonly=True, copy=False)
     advocate_networks = fields.Char("Networks", compute="_compute_advocate_networks")
     advocate_explanation = fields.Text("Why this score", compute="_compute_advocate_explanation")
+
+    @api.depends("advocate_ids")
+    def _compute_advocate(self):
+        rows = {
+            row.partner_id.id: row
+            for row in self.env["social.crm.advocate"]
+            .sudo()
+            .search([("partner_id", "in", self.ids)])
+        }
+        defaults = dict.fromkeys(ADVOCATE_FIELDS, 0) | {
+            "advocate_tier": "none",
+            "advocate_scored_at": False,
+        }
+        for partner in self:
+            row = rows.get(partner.id)
+            partner.update(
+                {name: row[column] for name, column in ADVOCATE_FIELDS.items()} if row else defaults
+            )
+
+    def _search_advocate_score(self, operator, value):
+        return self._search_advocate_column("score", 0.0, operator, value)
+
+    def _search_advocate_tier(self, operator, value):
+        return self._search_advocate_column("tier", "none", operator, value)
+
+    def _search_advocate_rank(self, operator, value):
+        return self._search_advocate_column("rank", 0, operator, value)
+
+    def _search_advocate_column(self, column, default, operator, value):
+        """Contacts whose score row matches; contacts without a row have ``default``."""
+        if operator not in SEARCH_OPERATORS:
+            raise ValidationError(
+                self.env._(
+                    "Unsupported search on advocate %(column)s: %(operator)s",
+                    column=column,
+                    operator=operator,
+                )
+            )
+        scored = self.env["social.crm.advocate"]._search([(column, operator, value)])
+        domain = [("id", "in", scored.subselect("partner_id"))]
+        if SEARCH_OPERATORS[operator](default, value):
+            domain = ["|", ("advocate_ids", "=", False), *domain]
+        return domain
 
     @api.depends("social_identity_ids.network")
     def _compute_advocate_networks(self):
@@ -140,117 +204,11 @@ class ResPartner(models.Model):
 
     @api.model
     def _advocate_recompute(self, partner_ids=None, now=None):
-        """Recompute scores in one statement; log tier changes once; re-rank.
-
-        ``partner_ids`` limits the work to those contacts (the form button); ``None``
-        recomputes everyone who has interactions, inputs, or a score to reset.
-        Returns the number of contacts whose tier changed.
-        """
-        params = self._advocate_params()
-        sql = scoring.sql_expressions(params)
-        now = now or fields.Datetime.now()
-        self.flush_model()
-        self.env["social.crm.interaction"].flush_model()
-        self.env["social.crm.identity"].flush_model()
-        only = "AND i.partner_id = ANY(%(ids)s)" if partner_ids is not None else ""
-        only_p = "AND p.id = ANY(%(ids)s)" if partner_ids is not None else ""
-        query = f"""
-            WITH ev AS (
-                SELECT i.partner_id AS pid,
-                       {sql["event_engagement"]} AS engagement,
-                       {sql["event_sentiment"]} AS sentiment,
-                       {sql["event_recency"]} AS recency
-                  FROM (SELECT partner_id, kind,
-                               GREATEST(EXTRACT(EPOCH FROM (%(now)s - date)) / 86400.0, 0)
-                                   AS age_days,
-                               COALESCE(polarity, 0) AS polarity
-                          FROM social_crm_interaction i
-                         WHERE partner_id IS NOT NULL {only}) i
-              GROUP BY i.partner_id
-            ), reach AS (
-                SELECT partner_id AS pid, MAX(COALESCE(followers_count, 0)) AS followers
-                  FROM social_crm_identity
-                 WHERE partner_id IS NOT NULL AND link_state = 'confirmed'
-              GROUP BY partner_id
-            ), inputs AS ({self._advocate_input_sql()}
-            ), base AS (
-                SELECT p.id AS pid, p.advocate_tier AS old_tier,
-                       COALESCE(ev.engagement, 0) AS engagement,
-                       COALESCE(ev.sentiment, 0) AS sentiment,
-                       COALESCE(ev.recency, 0) AS recency,
-                       COALESCE(reach.followers, 0) AS followers,
-                       COALESCE(inputs.referrals, 0) AS referrals,
-                       COALESCE(inputs.redemptions, 0) AS redemptions
-                  FROM res_partner p
-             LEFT JOIN ev ON ev.pid = p.id
-             LEFT JOIN reach ON reach.pid = p.id
-             LEFT JOIN inputs ON inputs.partner_id = p.id
-                 WHERE (ev.pid IS NOT NULL OR inputs.partner_id IS NOT NULL
-                        OR p.advocate_score > 0) {only_p}
-            ), comp AS (
-                SELECT pid, old_tier,
-                       {sql["engagement"]} AS engagement,
-                       {sql["reach"]} AS reach,
-                       {sql["sentiment"]} AS sentiment,
-                       {sql["recency"]} AS recency,
-                       {sql["referrals"]} AS referrals,
-                       {sql["redemptions"]} AS redemptions
-                  FROM base
-            ), scored AS (
-                SELECT comp.*, {sql["total"]} AS total FROM comp
-            ), tiered AS (
-                SELECT scored.*, {sql["tier"]} AS tier FROM scored
-            )
-            UPDATE res_partner p
-               SET advocate_score = t.total,
-                   advocate_tier = t.tier,
-                   advocate_engagement = t.engagement,
-                   advocate_reach = t.reach,
-                   advocate_sentiment = t.sentiment,
-                   advocate_recency = t.recency,
-                   advocate_referrals = t.referrals,
-                   advocate_redemptions = t.redemptions,
-                   advocate_scored_at = %(now)s
-              FROM tiered t
-             WHERE p.id = t.pid
-         RETURNING p.id, t.old_tier, t.tier
-        """  # noqa: S608 - fragments come from the engine, values are parameters
-        self.env.cr.execute(query, {"now": now, "ids": list(partner_ids or [])})
-        changed = {
-            pid: tier for pid, old, tier in self.env.cr.fetchall() if (old or "none") != tier
-        }
-        self._advocate_rerank()
-        self.invalidate_model(
-            [
-                "advocate_score",
-                "advocate_tier",
-                "advocate_rank",
-                "advocate_engagement",
-                "advocate_reach",
-                "advocate_sentiment",
-                "advocate_recency",
-                "advocate_referrals",
-                "advocate_redemptions",
-                "advocate_scored_at",
-            ]
-        )
+        """Recompute scores set-based, log tier changes once; return how many changed."""
+        changed = self.env["social.crm.advocate"]._recompute(partner_ids, now=now)
+        self.invalidate_model([*ADVOCATE_FIELDS, "advocate_explanation"])
         self._advocate_log_tier_changes(changed)
         return len(changed)
-
-    @api.model
-    def _advocate_rerank(self):
-        """Competition ranking (1, 2, 2, 4) by score among scored contacts; 0 otherwise."""
-        self.env.cr.execute(
-            """
-            UPDATE res_partner p SET advocate_rank = r.rank
-              FROM (SELECT id, CASE WHEN advocate_score > 0
-                                    THEN RANK() OVER (ORDER BY advocate_score DESC)
-                                    ELSE 0 END AS rank
-                      FROM res_partner
-                     WHERE advocate_score > 0 OR advocate_rank <> 0) r
-             WHERE p.id = r.id AND p.advocate_rank IS DISTINCT FROM r.rank
-            """
-        )
 
     @api.model
     def _advocate_log_tier_changes(self, changed):
@@ -267,4 +225,4 @@ class ResPartner(models.Model):
             )
             for partner in partners
         }
-        partners._message_log_batch(bodies)
+        self._social_crm_log_notes(bodies)

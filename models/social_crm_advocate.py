@@ -1,0 +1,183 @@
+from odoo import api, fields, models
+from odoo.tools import SQL
+
+from ..social_crm_module import scoring
+
+TIERS = [
+    ("none", "None"),
+    ("bronze", "Bronze"),
+    ("silver", "Silver"),
+    ("gold", "Gold"),
+    ("ambassador", "Ambassador"),
+]
+COMPONENT_FIELDS = [f"{name}" for name in scoring.COMPONENTS]
+
+
+class SocialCrmAdvocate(models.Model):
+    """One contact's advocate score: the leaderboard's rows.
+
+    Scores live in this narrow table rather than on ``res_partner`` (a wide table
+    with some thirty indexes), so the nightly set-based recompute of 100k contacts
+    rewrites small rows. The contact shows them through computed fields.
+    """
+
+    _name = "social.crm.advocate"
+    _description = "Advocate score"
+    _order = "rank, id"
+    _rec_name = "partner_id"
+
+    partner_id = fields.Many2one(
+        "res.partner", required=True, ondelete="cascade", index=True, readonly=True
+    )
+    score = fields.Float(digits=(5, 2), readonly=True, index=True)
+    tier = fields.Selection(TIERS, default="none", required=True, readonly=True, index=True)
+    rank = fields.Integer(readonly=True, index=True)
+    engagement = fields.Float(digits=(7, 3), readonly=True)
+    reach = fields.Float(digits=(7, 3), readonly=True)
+    sentiment = fields.Float(digits=(7, 3), readonly=True)
+    recency = fields.Float(digits=(7, 3), readonly=True)
+    referrals = fields.Float(digits=(7, 3), readonly=True)
+    redemptions = fields.Float(digits=(7, 3), readonly=True)
+    scored_at = fields.Datetime(readonly=True)
+    # shown on the leaderboard
+    avatar_128 = fields.Image(related="partner_id.avatar_128")
+    user_id = fields.Many2one(related="partner_id.user_id", string="Salesperson")
+    networks = fields.Char(related="partner_id.advocate_networks")
+    last_interaction_at = fields.Datetime(related="partner_id.social_last_interaction_at")
+    redemption_count = fields.Integer(related="partner_id.advocate_redemption_count")
+    referral_count = fields.Integer(related="partner_id.advocate_referral_count")
+    explanation = fields.Text(related="partner_id.advocate_explanation")
+
+    _sql_constraints = [
+        ("partner_unique", "UNIQUE(partner_id)", "A contact has one advocate score."),
+        ("score_range", "CHECK(score >= 0 AND score <= 100)", "A score lies between 0 and 100."),
+    ]
+
+    def action_open_partner(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "res.partner",
+            "res_id": self.partner_id.id,
+            "view_mode": "form",
+        }
+
+    def action_recompute(self):
+        self.ensure_one()
+        self.partner_id.action_advocate_recompute()
+        return True
+
+    @api.model
+    def _recompute(self, partner_ids=None, now=None):
+        """Recompute scores in one statement; return {partner_id: new tier} of changes.
+
+        One ``INSERT ... ON CONFLICT DO UPDATE`` fed by CTEs that aggregate the
+        interactions per contact (the engine's SQL fragments), reach from confirmed
+        identities and campaign inputs; rows whose values did not change are not
+        rewritten. ``partner_ids`` limits the work (the contact form's button).
+        """
+        Partner = self.env["res.partner"]
+        params = Partner._advocate_params()
+        sql = scoring.sql_expressions(params)
+        now = now or fields.Datetime.now()
+        for model in ("res.partner", "social.crm.interaction", "social.crm.identity", self._name):
+            self.env[model].flush_model()
+        ids = list(partner_ids or [])
+        limited = partner_ids is not None
+        only_i = SQL("AND partner_id = ANY(%s)", ids) if limited else SQL()
+        only_p = SQL("AND p.id = ANY(%s)", ids) if limited else SQL()
+        frag = {key: SQL(value) for key, value in sql.items()}  # numbers only (engine)
+        query = SQL(
+            """
+            WITH ev AS (
+                SELECT pid,
+                       %(event_engagement)s AS engagement,
+                       %(event_sentiment)s AS sentiment,
+                       %(event_recency)s AS recency
+                  FROM (SELECT partner_id AS pid, kind,
+                               GREATEST(EXTRACT(EPOCH FROM (%(now)s - date))::float8
+                                        / 86400.0, 0.0) AS age_days,
+                               COALESCE(polarity, 0)::float8 AS polarity
+                          FROM social_crm_interaction
+                         WHERE partner_id IS NOT NULL %(only_i)s) rows
+              GROUP BY pid
+            ), reach AS (
+                SELECT partner_id AS pid, MAX(COALESCE(followers_count, 0))::float8 AS followers
+                  FROM social_crm_identity
+                 WHERE partner_id IS NOT NULL AND link_state = 'confirmed' %(only_i)s
+              GROUP BY partner_id
+            ), inputs AS (%(inputs)s
+            ), base AS (
+                SELECT p.id AS pid, a.tier AS old_tier,
+                       COALESCE(ev.engagement, 0.0) AS engagement,
+                       COALESCE(ev.sentiment, 0.0) AS sentiment,
+                       COALESCE(ev.recency, 0.0) AS recency,
+                       COALESCE(reach.followers, 0.0) AS followers,
+                       COALESCE(inputs.referrals, 0)::float8 AS referrals,
+                       COALESCE(inputs.redemptions, 0)::float8 AS redemptions
+                  FROM res_partner p
+             LEFT JOIN social_crm_advocate a ON a.partner_id = p.id
+             LEFT JOIN ev ON ev.pid = p.id
+             LEFT JOIN reach ON reach.pid = p.id
+             LEFT JOIN inputs ON inputs.partner_id = p.id
+                 WHERE (ev.pid IS NOT NULL OR inputs.partner_id IS NOT NULL
+                        OR a.id IS NOT NULL) %(only_p)s
+            ), comp AS (
+                SELECT pid, old_tier,
+                       %(engagement)s AS engagement, %(reach)s AS reach,
+                       %(sentiment)s AS sentiment, %(recency)s AS recency,
+                       %(referrals)s AS referrals, %(redemptions)s AS redemptions
+                  FROM base
+            ), scored AS (
+                SELECT comp.*, %(total)s AS total FROM comp
+            ), tiered AS (
+                SELECT scored.*, %(tier)s AS tier FROM scored
+            ), upsert AS (
+                INSERT INTO social_crm_advocate AS a
+                       (partner_id, score, tier, engagement, reach, sentiment, recency,
+                        referrals, redemptions, scored_at, rank,
+                        create_uid, create_date, write_uid, write_date)
+                SELECT pid, total, tier, engagement, reach, sentiment, recency,
+                       referrals, redemptions, %(now)s, 0, %(uid)s, %(now)s, %(uid)s, %(now)s
+                  FROM tiered
+                 WHERE total > 0 OR old_tier IS NOT NULL
+                    ON CONFLICT (partner_id) DO UPDATE
+                   SET score = EXCLUDED.score, tier = EXCLUDED.tier,
+                       engagement = EXCLUDED.engagement, reach = EXCLUDED.reach,
+                       sentiment = EXCLUDED.sentiment, recency = EXCLUDED.recency,
+                       referrals = EXCLUDED.referrals, redemptions = EXCLUDED.redemptions,
+                       scored_at = EXCLUDED.scored_at, write_date = EXCLUDED.write_date
+                 WHERE (a.score, a.tier, a.engagement, a.reach, a.sentiment, a.recency,
+                        a.referrals, a.redemptions)
+                       IS DISTINCT FROM
+                       (EXCLUDED.score, EXCLUDED.tier, EXCLUDED.engagement, EXCLUDED.reach,
+                        EXCLUDED.sentiment, EXCLUDED.recency, EXCLUDED.referrals,
+                        EXCLUDED.redemptions)
+            )
+            SELECT pid, tier FROM tiered WHERE COALESCE(old_tier, 'none') <> tier
+            """,
+            now=now,
+            uid=self.env.uid,
+            only_i=only_i,
+            only_p=only_p,
+            inputs=SQL(Partner._advocate_input_sql()),
+            **frag,
+        )
+        self.env.cr.execute(query)
+        changed = dict(self.env.cr.fetchall())
+        self._rerank()
+        self.invalidate_model()
+        return changed
+
+    @api.model
+    def _rerank(self):
+        """Competition ranking (1, 2, 2, 4) by score among positive scores; 0 otherwise."""
+        self.env.cr.execute(
+            """
+            UPDATE social_crm_advocate a SET rank = r.rank
+              FROM (SELECT id, CASE WHEN score > 0
+                                    THEN RANK() OVER (ORDER BY score DESC) ELSE 0 END AS rank
+                      FROM social_crm_advocate) r
+             WHERE a.id = r.id AND a.rank IS DISTINCT FROM r.rank
+            """
+        )
