@@ -21,26 +21,9 @@ class MailThread(models.AbstractModel):
             return []
         author = self.env.user.partner_id
         subtype_id = self.env["ir.model.data"]._xmlid_to_res_id(subtype_xmlid)
-        now = fields.Datetime.now()
-        uid = self.env.uid
-        rows = [
-            SQL(
-                "(%s, %s, %s, 'notification', true, %s, %s, %s, %s, %s, %s, %s, %s, %s, false)",
-                self._name,
-                res_id,
-                str(escape(body)),
-                subtype_id,
-                author.id,
-                author.email_formatted or None,
-                now,
-                generate_tracking_message_id("message-notify"),
-                uid,
-                now,
-                uid,
-                now,
-            )
-            for res_id, body in bodies.items()
-        ]
+        res_ids = list(bodies)
+        # one Message-ID per note: Odoo's own format with the record id spliced in
+        id_left, _at, id_right = generate_tracking_message_id("message-notify").rpartition("@")
         self.env["mail.message"].flush_model()
         self.env.cr.execute(
             SQL(
@@ -48,10 +31,24 @@ class MailThread(models.AbstractModel):
                 INSERT INTO mail_message (model, res_id, body, message_type, is_internal,
                     subtype_id, author_id, email_from, date, message_id, create_uid,
                     create_date, write_uid, write_date, email_add_signature)
-                VALUES %s
+                SELECT %(model)s, note.res_id, note.body, 'notification', true,
+                       %(subtype)s, %(author)s, %(email_from)s, %(now)s,
+                       %(id_left)s || '-' || note.res_id || '@' || %(id_right)s,
+                       %(uid)s, %(now)s, %(uid)s,
+                       %(now)s, false
+                  FROM unnest(%(res_ids)s::int[], %(bodies)s::text[]) AS note(res_id, body)
              RETURNING id
                 """,
-                SQL(", ").join(rows),
+                model=self._name,
+                subtype=subtype_id,
+                author=author.id,
+                email_from=author.email_formatted or None,
+                now=fields.Datetime.now(),
+                uid=self.env.uid,
+                id_left=id_left,
+                id_right=id_right,
+                res_ids=res_ids,
+                bodies=[str(escape(bodies[res_id])) for res_id in res_ids],
             )
         )
         ids = [row[0] for row in self.env.cr.fetchall()]

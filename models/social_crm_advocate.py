@@ -94,12 +94,13 @@ class SocialCrmAdvocate(models.Model):
                        %(event_engagement)s AS engagement,
                        %(event_sentiment)s AS sentiment,
                        %(event_recency)s AS recency
-                  FROM (SELECT partner_id AS pid, kind,
-                               GREATEST(EXTRACT(EPOCH FROM (%(now)s - date))::float8
-                                        / 86400.0, 0.0) AS age_days,
-                               COALESCE(polarity, 0)::float8 AS polarity
-                          FROM social_crm_interaction
-                         WHERE partner_id IS NOT NULL %(only_i)s) rows
+                  FROM (SELECT pid, kind, polarity, %(decay)s AS decay
+                          FROM (SELECT partner_id AS pid, kind,
+                                       GREATEST(EXTRACT(EPOCH FROM (%(now)s - date))::float8
+                                                / 86400.0, 0.0) AS age_days,
+                                       COALESCE(polarity, 0)::float8 AS polarity
+                                  FROM social_crm_interaction
+                                 WHERE partner_id IS NOT NULL %(only_i)s) aged) rows
               GROUP BY pid
             ), reach AS (
                 SELECT partner_id AS pid, MAX(COALESCE(followers_count, 0))::float8 AS followers

@@ -250,9 +250,10 @@ def _num(value: float) -> str:
 def sql_expressions(params: ScoringParams | None = None) -> dict[str, str]:
     """SQL fragments of the same formula, for one set-based PostgreSQL statement.
 
-    Per-event aggregates (use in a ``GROUP BY`` partner over rows with columns
-    ``kind``, ``age_days``, ``polarity``): ``event_engagement``, ``event_sentiment``,
-    ``event_recency``. Per-partner points over columns ``engagement``,
+    ``decay`` is computed once per interaction row over its ``age_days``; the
+    per-event aggregates (use in a ``GROUP BY`` partner over rows with columns
+    ``kind``, ``decay``, ``polarity``) are ``event_engagement``,
+    ``event_sentiment``, ``event_recency``. Per-partner points over columns ``engagement``,
     ``sentiment``, ``recency`` (the three aggregates), ``followers``,
     ``referrals``, ``redemptions``: ``engagement``, ``reach``, ``sentiment``,
     ``recency``, ``referrals``, ``redemptions``. Then ``total`` over the six point
@@ -260,7 +261,7 @@ def sql_expressions(params: ScoringParams | None = None) -> dict[str, str]:
     are inlined, so the fragments carry no user text.
     """
     p = (params or ScoringParams()).validate()
-    d = f"EXP(-{_num(LN2 / p.half_life_days)} * age_days)"
+    d = "decay"
     weight_cases = " ".join(
         f"WHEN '{kind}' THEN {_num(weight)}"
         for kind, weight in sorted(p.kind_weights.items())
@@ -272,6 +273,7 @@ def sql_expressions(params: ScoringParams | None = None) -> dict[str, str]:
         f"WHEN total >= {_num(t)} THEN '{key}'" for key, t in reversed(thresholds)
     )
     return {
+        "decay": f"EXP(-{_num(LN2 / p.half_life_days)} * age_days)",
         "event_engagement": f"SUM(CASE WHEN polarity >= 0 THEN {weight} * {d} ELSE 0.0 END)",
         "event_sentiment": f"SUM(polarity * {d})",
         "event_recency": f"MAX(CASE WHEN polarity >= 0 THEN {d} ELSE 0.0 END)",

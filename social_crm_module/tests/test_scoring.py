@@ -163,7 +163,8 @@ def test_rank_is_competition_ranking():
 def test_sql_expressions_use_only_numbers_from_params():
     sql = scoring.sql_expressions(scoring.ScoringParams(half_life_days=7))
     assert set(sql) >= {"event_engagement", "total", "tier", "reach"}
-    assert repr(scoring.LN2 / 7) in sql["event_engagement"]
+    assert repr(scoring.LN2 / 7) in sql["decay"]
+    assert "decay" in sql["event_engagement"]
     with pytest.raises(ValueError):
         scoring.sql_expressions(scoring.ScoringParams(half_life_days=0))
 
