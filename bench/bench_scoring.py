@@ -114,7 +114,10 @@ def main() -> None:
         now = fields.Datetime.now()
         Partner = env["res.partner"]
         with _env.timed("set-based recompute, all contacts", results):
-            Partner._advocate_recompute(now=now)
+            with _env.timed("  the statement (aggregate + upsert + rank)", results):
+                changed = env["social.crm.advocate"]._recompute(now=now)
+            with _env.timed(f"  {len(changed)} tier-change notes", results):
+                Partner._advocate_log_tier_changes(changed)
         env.cr.execute("SELECT id FROM bench_partner ORDER BY random() LIMIT %s", [args.sample])
         sample = [row[0] for row in env.cr.fetchall()]
         env.invalidate_all()

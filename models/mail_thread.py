@@ -53,4 +53,5 @@ class MailThread(models.AbstractModel):
         )
         ids = [row[0] for row in self.env.cr.fetchall()]
         self.env["mail.message"].invalidate_model()
+        self.browse(res_ids).invalidate_recordset(["message_ids"])
         return ids

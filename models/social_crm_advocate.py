@@ -71,6 +71,9 @@ class SocialCrmAdvocate(models.Model):
     def _recompute(self, partner_ids=None, now=None):
         """Recompute scores in one statement; return {partner_id: new tier} of changes.
 
+        Tier changes are movements between recomputes: the very first recompute
+        (an empty table) places everyone without a change to report.
+
         One ``INSERT ... ON CONFLICT DO UPDATE`` fed by CTEs that aggregate the
         interactions per contact (the engine's SQL fragments), reach from confirmed
         identities and campaign inputs; rows whose values did not change are not
@@ -84,6 +87,9 @@ class SocialCrmAdvocate(models.Model):
             self.env[model].flush_model()
         ids = list(partner_ids or [])
         limited = partner_ids is not None
+        # the first recompute after installation places everyone: not a tier change
+        self.env.cr.execute("SELECT NOT EXISTS (SELECT 1 FROM social_crm_advocate)")
+        first_run = self.env.cr.fetchone()[0]
         only_i = SQL("AND partner_id = ANY(%s)", ids) if limited else SQL()
         only_p = SQL("AND p.id = ANY(%s)", ids) if limited else SQL()
         frag = {key: SQL(value) for key, value in sql.items()}  # numbers only (engine)
@@ -132,14 +138,18 @@ class SocialCrmAdvocate(models.Model):
             ), scored AS (
                 SELECT comp.*, %(total)s AS total FROM comp
             ), tiered AS (
-                SELECT scored.*, %(tier)s AS tier FROM scored
+                SELECT scored.*, %(tier)s AS tier,
+                       CASE WHEN total > 0 THEN RANK() OVER (ORDER BY total DESC) ELSE 0 END
+                           AS rank
+                  FROM scored
             ), upsert AS (
                 INSERT INTO social_crm_advocate AS a
                        (partner_id, score, tier, engagement, reach, sentiment, recency,
                         referrals, redemptions, scored_at, rank,
                         create_uid, create_date, write_uid, write_date)
                 SELECT pid, total, tier, engagement, reach, sentiment, recency,
-                       referrals, redemptions, %(now)s, 0, %(uid)s, %(now)s, %(uid)s, %(now)s
+                       referrals, redemptions, %(now)s, %(rank)s, %(uid)s, %(now)s, %(uid)s,
+                       %(now)s
                   FROM tiered
                  WHERE total > 0 OR old_tier IS NOT NULL
                     ON CONFLICT (partner_id) DO UPDATE
@@ -147,18 +157,24 @@ class SocialCrmAdvocate(models.Model):
                        engagement = EXCLUDED.engagement, reach = EXCLUDED.reach,
                        sentiment = EXCLUDED.sentiment, recency = EXCLUDED.recency,
                        referrals = EXCLUDED.referrals, redemptions = EXCLUDED.redemptions,
+                       rank = %(rank_update)s,
                        scored_at = EXCLUDED.scored_at, write_date = EXCLUDED.write_date
-                 WHERE (a.score, a.tier, a.engagement, a.reach, a.sentiment, a.recency,
-                        a.referrals, a.redemptions)
+                 WHERE (a.score, a.tier, a.rank, a.engagement, a.reach, a.sentiment,
+                        a.recency, a.referrals, a.redemptions)
                        IS DISTINCT FROM
-                       (EXCLUDED.score, EXCLUDED.tier, EXCLUDED.engagement, EXCLUDED.reach,
-                        EXCLUDED.sentiment, EXCLUDED.recency, EXCLUDED.referrals,
-                        EXCLUDED.redemptions)
+                       (EXCLUDED.score, EXCLUDED.tier, %(rank_update)s, EXCLUDED.engagement,
+                        EXCLUDED.reach, EXCLUDED.sentiment, EXCLUDED.recency,
+                        EXCLUDED.referrals, EXCLUDED.redemptions)
             )
-            SELECT pid, tier FROM tiered WHERE COALESCE(old_tier, 'none') <> tier
+            SELECT pid, tier FROM tiered
+             WHERE COALESCE(old_tier, 'none') <> tier AND %(log_changes)s
             """,
             now=now,
             uid=self.env.uid,
+            # a full run ranks everyone in the statement; a partial one re-ranks after
+            rank=SQL("rank") if not limited else SQL("0"),
+            rank_update=SQL("EXCLUDED.rank") if not limited else SQL("a.rank"),
+            log_changes=not first_run,
             only_i=only_i,
             only_p=only_p,
             inputs=SQL(Partner._advocate_input_sql()),
@@ -166,7 +182,8 @@ class SocialCrmAdvocate(models.Model):
         )
         self.env.cr.execute(query)
         changed = dict(self.env.cr.fetchall())
-        self._rerank()
+        if limited:
+            self._rerank()
         self.invalidate_model()
         return changed
 

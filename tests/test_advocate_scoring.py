@@ -100,8 +100,10 @@ class TestAdvocateScoring(TransactionCase):
     def test_ranking_and_tier_change_logged_once(self):
         alice, alice_id = self._person("Alice Advocate", followers=4_000)
         bob, bob_id = self._person("Bob Bystander", followers=10)
-        self._interactions(alice_id, [("repost", NOW - timedelta(days=d), 0.6) for d in range(15)])
         self._interactions(bob_id, [("like", NOW - timedelta(days=40), 0.0)])
+        self.Partner._advocate_recompute(now=NOW)  # Alice has no score yet
+        self.assertEqual(alice.advocate_tier, "none")
+        self._interactions(alice_id, [("repost", NOW - timedelta(days=d), 0.6) for d in range(15)])
         self.Partner._advocate_recompute(now=NOW)
         self.assertGreater(alice.advocate_score, bob.advocate_score)
         self.assertLess(alice.advocate_rank, bob.advocate_rank)
