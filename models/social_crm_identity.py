@@ -77,3 +77,24 @@ class SocialCrmIdentity(models.Model):
         )
         for identity in self:
             identity.interaction_count = counts.get(identity, 0)
+
+    # -- placeholders for the view buttons, added by the views engineer; the backend's
+    #    real actions replace these three methods wholesale ------------------------
+
+    def action_confirm(self):
+        self.ensure_one()
+        self.write({"link_state": "confirmed"})
+
+    def action_reject(self):
+        self.ensure_one()
+        self.write(
+            {
+                "rejected_partner_ids": [(4, self.partner_id.id)] if self.partner_id else [],
+                "partner_id": False,
+                "link_state": "unlinked",
+            }
+        )
+
+    def action_unlink_partner(self):
+        self.ensure_one()
+        self.write({"partner_id": False, "link_state": "unlinked", "match_reason": False})
