@@ -35,5 +35,7 @@
         "views/res_partner_advocate_views.xml",
         "views/res_config_settings_views.xml",
     ],
-    "demo": [],
+    "demo": [
+        "demo/social_crm_demo.xml",
+    ],
 }
