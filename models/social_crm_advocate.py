@@ -180,6 +180,9 @@ class SocialCrmAdvocate(models.Model):
             inputs=SQL(Partner._advocate_input_sql()),
             **frag,
         )
+        # one batch statement over every interaction: let its hash aggregate stay
+        # in memory instead of spilling to disk (SET LOCAL ends with the transaction)
+        self.env.cr.execute("SET LOCAL work_mem = '128MB'")
         self.env.cr.execute(query)
         changed = dict(self.env.cr.fetchall())
         if limited:
