@@ -15,13 +15,16 @@ class MailThread(models.AbstractModel):
         The set-based sibling of ``_message_log_batch``, for thousands of notes
         (tier changes, synced interactions): the same columns, the same escaping
         (a ``str`` body is escaped, a ``Markup`` body is trusted), no notification,
-        no follower emailed. ``bodies`` maps record id -> body.
+        no follower emailed. ``bodies`` maps record id -> body, or is a list of
+        (record id, body) pairs when a record gets several notes; the message ids
+        come back in the same order.
         """
-        if not bodies:
+        pairs = list(bodies.items()) if isinstance(bodies, dict) else list(bodies)
+        if not pairs:
             return []
         author = self.env.user.partner_id
         subtype_id = self.env["ir.model.data"]._xmlid_to_res_id(subtype_xmlid)
-        res_ids = list(bodies)
+        res_ids = [res_id for res_id, _body in pairs]
         # one Message-ID per note: Odoo's own format with the record id spliced in
         id_left, _at, id_right = generate_tracking_message_id("message-notify").rpartition("@")
         self.env["mail.message"].flush_model()
@@ -33,11 +36,13 @@ class MailThread(models.AbstractModel):
                     create_date, write_uid, write_date, email_add_signature)
                 SELECT %(model)s, note.res_id, note.body, 'notification', true,
                        %(subtype)s, %(author)s, %(email_from)s, %(now)s,
-                       %(id_left)s || '-' || note.res_id || '@' || %(id_right)s,
+                       %(id_left)s || '-' || note.n || '@' || %(id_right)s,
                        %(uid)s, %(now)s, %(uid)s,
                        %(now)s, false
-                  FROM unnest(%(res_ids)s::int[], %(bodies)s::text[]) AS note(res_id, body)
-             RETURNING id
+                  FROM unnest(%(res_ids)s::int[], %(bodies)s::text[])
+                       WITH ORDINALITY AS note(res_id, body, n)
+              ORDER BY note.n
+             RETURNING id, message_id
                 """,
                 model=self._name,
                 subtype=subtype_id,
@@ -48,10 +53,15 @@ class MailThread(models.AbstractModel):
                 id_left=id_left,
                 id_right=id_right,
                 res_ids=res_ids,
-                bodies=[str(escape(bodies[res_id])) for res_id in res_ids],
+                bodies=[str(escape(body)) for _res_id, body in pairs],
             )
         )
-        ids = [row[0] for row in self.env.cr.fetchall()]
+        # map back through the ordinal spliced into each Message-ID
+        order = {
+            int(message_id.rpartition("@")[0].rpartition("-")[2]): mid
+            for mid, message_id in self.env.cr.fetchall()
+        }
+        ids = [order[n] for n in range(1, len(pairs) + 1)]
         self.env["mail.message"].invalidate_model()
         self.browse(res_ids).invalidate_recordset(["message_ids"])
         return ids

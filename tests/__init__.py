@@ -1,2 +1,3 @@
 from . import test_security
 from . import test_advocate_scoring
+from . import test_ingest

@@ -1,0 +1,301 @@
+"""Ingest: one engine Page into identities, interactions and the partners' chatter.
+
+A fixed number of queries per page, whatever its size: dedupe (1), identities
+(1 read + 1 batch create + 1 set-based refresh), matching (1 candidate read +
+links), interactions (1 batch create), chatter (1 insert + 1 link back),
+last-interaction dates (2), cursor (1).
+"""
+
+from markupsafe import Markup
+
+from odoo import api, fields, models
+from odoo.tools import SQL
+
+from ..social_crm_module import matching
+from .social_crm_interaction import KINDS
+
+
+def _http(url):
+    return url if isinstance(url, str) and url.startswith(("http://", "https://")) else False
+
+
+class SocialCrmAccount(models.Model):
+    _inherit = "social.crm.account"
+
+    def _ingest_page(self, page):
+        """Store one page of engine interactions; return the new interaction records.
+
+        Idempotent: interactions already stored for this account (same external id)
+        are skipped, so a page read twice, or a run killed and run again, stores
+        nothing twice. The cursor is stored in the same transaction as the page.
+        """
+        self.ensure_one()
+        Interaction = self.env["social.crm.interaction"]
+        items = self._ingest_dedupe(list(page.items))
+        interactions = Interaction
+        if items:
+            identities = self._ingest_identities([item.author for item in items])
+            items = [
+                item
+                for item in items
+                if not identities[item.author.external_id].partner_id.social_do_not_track
+            ]
+            interactions = self._ingest_create(items, identities)
+            self._ingest_log_chatter(interactions)
+            self._ingest_touch_dates(interactions)
+        self.write({"cursor": page.cursor or self.cursor, "last_sync_at": fields.Datetime.now()})
+        self._social_crm_after_ingest(interactions)
+        return interactions
+
+    def _social_crm_after_ingest(self, interactions):
+        """Hook for features that react to new interactions (routing, campaigns)."""
+        return interactions
+
+    # -- steps --------------------------------------------------------------------------
+
+    def _ingest_dedupe(self, items):
+        """Drop items already stored for this account, and repeats within the page."""
+        external_ids = list({item.external_id for item in items})
+        self.env["social.crm.interaction"].flush_model(["account_id", "external_id"])
+        self.env.cr.execute(
+            SQL(
+                "SELECT external_id FROM social_crm_interaction"
+                " WHERE account_id = %s AND external_id = ANY(%s)",
+                self.id,
+                external_ids,
+            )
+        )
+        seen = {row[0] for row in self.env.cr.fetchall()}
+        fresh = []
+        for item in items:
+            if item.external_id not in seen:
+                seen.add(item.external_id)
+                fresh.append(item)
+        return fresh
+
+    def _ingest_identities(self, authors):
+        """Find or create one identity per author; refresh what the network says."""
+        Identity = self.env["social.crm.identity"].sudo()
+        by_id = {}
+        for author in authors:
+            by_id[author.external_id] = author
+        existing = Identity.search(
+            [("network", "=", self.network), ("external_id", "in", list(by_id))]
+        )
+        found = {identity.external_id: identity for identity in existing}
+        missing = [author for key, author in by_id.items() if key not in found]
+        created = Identity.create([self._ingest_identity_values(a) for a in missing])
+        found.update({identity.external_id: identity for identity in created})
+        self._ingest_refresh_identities(existing, by_id)
+        self._ingest_match(found, by_id)
+        return found
+
+    def _ingest_identity_values(self, author):
+        return {
+            "network": self.network,
+            "external_id": author.external_id,
+            "handle": author.handle or author.external_id,
+            "display_name_network": author.display_name,
+            "profile_url": _http(author.profile_url),
+            "followers_count": author.followers_count or 0,
+            "avatar_url": _http(author.avatar_url),
+            "website": _http(author.website),
+            "company_id": self.company_id.id,
+        }
+
+    def _ingest_refresh_identities(self, identities, by_id):
+        """One UPDATE for handles, names and followers that changed on the network."""
+        if not identities:
+            return
+        rows = [
+            SQL(
+                "(%s, %s, %s, %s)",
+                identity.id,
+                by_id[identity.external_id].handle or identity.handle,
+                by_id[identity.external_id].display_name or identity.display_name_network,
+                by_id[identity.external_id].followers_count,
+            )
+            for identity in identities
+        ]
+        self.env["social.crm.identity"].flush_model()
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE social_crm_identity i
+                   SET handle = v.handle, display_name_network = v.name,
+                       followers_count = COALESCE(v.followers::int, i.followers_count)
+                  FROM (VALUES %s) AS v(id, handle, name, followers)
+                 WHERE i.id = v.id
+                   AND (i.handle, i.display_name_network, i.followers_count)
+                       IS DISTINCT FROM
+                       (v.handle, v.name, COALESCE(v.followers::int, i.followers_count))
+                """,
+                SQL(", ").join(rows),
+            )
+        )
+        identities.invalidate_recordset(["handle", "display_name_network", "followers_count"])
+
+    def _ingest_match(self, identities, by_id):
+        """Link unlinked identities on verifiable signals; suggest same-name matches."""
+        todo = [i for i in identities.values() if i.link_state == "unlinked" and not i.partner_id]
+        if not todo:
+            return
+        authors = [by_id[identity.external_id] for identity in todo]
+        index = matching.PartnerIndex(self._ingest_candidates(authors))
+        confirmed, suggested = {}, {}
+        for identity, author in zip(todo, authors, strict=True):
+            match = index.match(author)
+            if not match or match.partner_id in identity.rejected_partner_ids.ids:
+                continue
+            target = confirmed if match.confirmed else suggested
+            target.setdefault((match.partner_id, match.reason), []).append(identity.id)
+        Identity = self.env["social.crm.identity"].sudo()
+        for state, groups in (("confirmed", confirmed), ("suggested", suggested)):
+            for (partner_id, reason), ids in groups.items():
+                Identity.browse(ids).write(
+                    {"partner_id": partner_id, "link_state": state, "match_reason": reason}
+                )
+
+    def _ingest_candidates(self, authors):
+        """Partners that could match these authors, read in one query."""
+        emails, domains, names = set(), set(), set()
+        for author in authors:
+            if author.email:
+                emails.add(author.email.strip().lower())
+            for link in (author.website, *author.verified_links):
+                if link:
+                    domains.add(matching.domain_of(link))
+            if author.handle and "." in author.handle and not author.handle.startswith("did:"):
+                domains.add(author.handle.lower())
+            if author.display_name:
+                names.add(author.display_name.strip().lower())
+        domains.discard("")
+        if not (emails or domains or names):
+            return []
+        self.env["res.partner"].flush_model(["name", "email", "website", "active"])
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT id, name, email, website FROM res_partner
+                 WHERE active
+                   AND (lower(email) = ANY(%s)
+                        OR lower(regexp_replace(website, '^https?://(www\\.)?|[/:].*$', '', 'g'))
+                           = ANY(%s)
+                        OR lower(name) = ANY(%s))
+                """,
+                list(emails),
+                list(domains),
+                list(names),
+            )
+        )
+        return [
+            matching.Candidate(pid, name or "", email or "", website or "")
+            for pid, name, email, website in self.env.cr.fetchall()
+        ]
+
+    def _ingest_create(self, items, identities):
+        parents = {item.parent_id for item in items if item.parent_id}
+        parent_ids = {}
+        if parents:
+            self.env.cr.execute(
+                SQL(
+                    "SELECT external_id, id FROM social_crm_interaction"
+                    " WHERE account_id = %s AND external_id = ANY(%s)",
+                    self.id,
+                    list(parents),
+                )
+            )
+            parent_ids = dict(self.env.cr.fetchall())
+        values = [
+            {
+                "account_id": self.id,
+                "network": self.network,
+                "identity_id": identities[item.author.external_id].id,
+                "kind": str(item.kind),
+                "text": item.text,
+                "url": _http(item.url),
+                "date": fields.Datetime.to_string(item.created_at.replace(tzinfo=None)),
+                "external_id": item.external_id,
+                "parent_external_id": item.parent_id or False,
+                "root_external_id": item.root_id or False,
+                "subject_external_id": item.subject_id or False,
+                "reply_ref": item.reply_ref or False,
+                "parent_id": parent_ids.get(item.parent_id, False),
+            }
+            for item in items
+        ]
+        return self.env["social.crm.interaction"].sudo().create(values)
+
+    def _ingest_log_chatter(self, interactions):
+        """One note per interaction on its partner's chatter, in one INSERT."""
+        linked = interactions.filtered(
+            lambda i: i.partner_id and i.identity_id.link_state == "confirmed"
+        )
+        if not linked:
+            return
+        ids = self.env["res.partner"]._social_crm_log_notes(
+            [(row.partner_id.id, self._ingest_note_body(row)) for row in linked],
+            subtype_xmlid="social_crm_module.mt_social_interaction",
+        )
+        message_ids = dict(zip(linked.ids, ids, strict=True))
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE social_crm_interaction i SET message_id = v.message_id
+                  FROM unnest(%s::int[], %s::int[]) AS v(id, message_id)
+                 WHERE i.id = v.id
+                """,
+                list(message_ids),
+                list(message_ids.values()),
+            )
+        )
+        linked.invalidate_recordset(["message_id"])
+
+    @api.model
+    def _ingest_note_body(self, interaction):
+        """The chatter note: network text is escaped by Markup.format, never trusted."""
+        kind = dict(KINDS).get(interaction.kind, interaction.kind)
+        network = dict(self._fields["network"].selection).get(interaction.network)
+        text = (interaction.text or "").strip()
+        body = Markup("<p><b>{kind}</b> on {network} by {handle}</p>").format(
+            kind=kind, network=network, handle=interaction.identity_id.handle or ""
+        )
+        if text:
+            body += Markup("<blockquote>{}</blockquote>").format(text)
+        url = _http(interaction.url)
+        if url:
+            body += Markup(
+                '<p><a href="{}" target="_blank" rel="noopener noreferrer">{}</a></p>'
+            ).format(url, self.env._("Open on %s", network))
+        return body
+
+    def _ingest_touch_dates(self, interactions):
+        """Move identities' and partners' last-interaction dates forward (2 queries)."""
+        ids = interactions.ids
+        self.env["social.crm.interaction"].flush_model()
+        targets = (("social_crm_identity", "identity_id"), ("res_partner", "partner_id"))
+        for table, column in targets:
+            self.env.cr.execute(
+                SQL(
+                    """
+                    UPDATE %(table)s t
+                       SET %(column)s = v.last
+                      FROM (SELECT %(fk)s AS id, MAX(date) AS last
+                              FROM social_crm_interaction
+                             WHERE id = ANY(%(ids)s) AND %(fk)s IS NOT NULL
+                          GROUP BY %(fk)s) v
+                     WHERE t.id = v.id
+                       AND (t.%(column)s IS NULL OR t.%(column)s < v.last)
+                    """,
+                    table=SQL.identifier(table),
+                    column=SQL.identifier(
+                        "last_interaction_at"
+                        if table == "social_crm_identity"
+                        else "social_last_interaction_at"
+                    ),
+                    fk=SQL.identifier(column),
+                    ids=ids,
+                )
+            )
+        self.env["social.crm.identity"].invalidate_model(["last_interaction_at"])
+        self.env["res.partner"].invalidate_model(["social_last_interaction_at"])
