@@ -1,6 +1,5 @@
 """Demo history: ~90 days of interactions on every network, loaded through the real
-ingest path (``_ingest_page``), so the contacts' chatter shows them as a sync would
-(``_demo_ingest_fallback`` stands in until ``_ingest_page`` exists).
+ingest path (``_ingest_page``), so the contacts' chatter shows them as a sync would.
 
 Called once, from ``demo/social_crm_demo.xml`` (a ``noupdate`` file, so an upgrade
 does not run it again; it is idempotent anyway: identities are looked up before
@@ -273,10 +272,7 @@ class SocialCrmAccount(models.Model):
                     cursor=f"demo-{suffix}-{start + len(chunk)}",
                     has_more=start + 20 < len(items),
                 )
-                if hasattr(account, "_ingest_page"):
-                    account._ingest_page(page)
-                else:  # until the backend's ingest lands; see _demo_ingest_fallback
-                    account._demo_ingest_fallback(page)
+                account._ingest_page(page)
             # a demo account never syncs: it stays paused, without credentials
             account.write({"state": "paused", "next_sync_at": False})
         return True
@@ -381,65 +377,3 @@ class SocialCrmAccount(models.Model):
         if network == "bluesky":
             return f"at://did:plc:demo/app.bsky.feed.post/3ldemo{key}"
         return (REVIEW_URL if key.startswith("r") else VIDEO_URL) % key
-
-    def _demo_ingest_fallback(self, page):
-        """Stand-in for ``_ingest_page`` while the real one is being written: same
-        records, one escaped "Social interaction" note per linked interaction.
-        Delete this method once ``_ingest_page`` exists (the demo then uses it)."""
-        self.ensure_one()
-        Identity = self.env["social.crm.identity"]
-        Interaction = self.env["social.crm.interaction"]
-        known = set(Interaction.search([("account_id", "=", self.id)]).mapped("external_id"))
-        kinds = dict(Interaction._fields["kind"].selection)
-        networks = dict(Interaction._fields["network"].selection)
-        for item in page.items:
-            if item.external_id in known:
-                continue
-            author = item.author
-            identity = Identity.search(
-                [("network", "=", author.network.value), ("external_id", "=", author.external_id)]
-            )
-            if not identity:
-                identity = Identity.create(
-                    {
-                        "network": author.network.value,
-                        "external_id": author.external_id,
-                        "handle": author.handle,
-                        "display_name_network": author.display_name,
-                        "profile_url": author.profile_url or False,
-                        "followers_count": author.followers_count or 0,
-                    }
-                )
-            parent = Interaction.search(
-                [("account_id", "=", self.id), ("external_id", "=", item.parent_id)], limit=1
-            )
-            date = item.created_at.replace(tzinfo=None)
-            Interaction.create(
-                {
-                    "account_id": self.id,
-                    "network": item.network.value,
-                    "identity_id": identity.id,
-                    "kind": item.kind.value,
-                    "text": item.text,
-                    "url": item.url or False,
-                    "date": date,
-                    "external_id": item.external_id,
-                    "parent_external_id": item.parent_id or False,
-                    "root_external_id": item.root_id or False,
-                    "subject_external_id": item.subject_id or False,
-                    "parent_id": parent.id,
-                }
-            )
-            if not identity.last_interaction_at or identity.last_interaction_at < date:
-                identity.last_interaction_at = date
-            partner = identity.partner_id if identity.link_state == "confirmed" else False
-            if not partner:
-                continue
-            label = f"{kinds[item.kind.value]} on {networks[item.network.value]} by {author.handle}"
-            body = f"{label}: {item.text}" if item.text else label
-            partner._social_crm_log_notes(
-                {partner.id: body}, subtype_xmlid="social_crm_module.mt_social_interaction"
-            )
-            if not partner.social_last_interaction_at or partner.social_last_interaction_at < date:
-                partner.social_last_interaction_at = date
-        self.cursor = page.cursor
