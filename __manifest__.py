@@ -25,6 +25,7 @@
         "security/ir.model.access.csv",
         "data/mail_message_subtype_data.xml",
         "data/ir_cron_advocate_data.xml",
+        "data/ir_cron_sync_data.xml",
         "views/social_crm_menus.xml",
         "views/social_crm_account_views.xml",
         "views/social_crm_identity_views.xml",

@@ -120,22 +120,3 @@ class SocialCrmAccount(models.Model):
         for account in self:
             if account.network in ("feed", "mastodon", "bluesky") and not account.base_url:
                 raise UserError(_("%s needs a base URL.", account.display_name))
-
-    # -- placeholders for the view buttons, added by the views engineer; the backend's
-    #    real actions replace these four methods wholesale --------------------------
-
-    def action_test_connection(self):
-        self.ensure_one()
-        raise UserError(self.env._("Testing the connection is not available yet."))
-
-    def action_sync_now(self):
-        self.ensure_one()
-        raise UserError(self.env._("Syncing on demand is not available yet."))
-
-    def action_pause(self):
-        self.ensure_one()
-        self.state = "paused"
-
-    def action_resume(self):
-        self.ensure_one()
-        self.state = "connected"

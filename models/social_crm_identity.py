@@ -1,5 +1,7 @@
-from odoo import api, fields, models
+from odoo import Command, api, fields, models
+from odoo.exceptions import UserError, ValidationError
 
+from ..social_crm_module import matching
 from .social_crm_account import NETWORKS
 
 LINK_STATES = [
@@ -78,23 +80,60 @@ class SocialCrmIdentity(models.Model):
         for identity in self:
             identity.interaction_count = counts.get(identity, 0)
 
-    # -- placeholders for the view buttons, added by the views engineer; the backend's
-    #    real actions replace these three methods wholesale ------------------------
+    # -- CRUD: a pasted profile URL fills network and handle ---------------------------
+
+    @api.onchange("profile_url")
+    def _onchange_profile_url(self):
+        if self.profile_url and not self.handle:
+            self.update(self._values_from_profile_url(self.profile_url))
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if vals.get("profile_url") and not (vals.get("network") and vals.get("handle")):
+                vals.update(
+                    {
+                        k: v
+                        for k, v in self._values_from_profile_url(vals["profile_url"]).items()
+                        if not vals.get(k)
+                    }
+                )
+            if vals.get("handle") and not vals.get("external_id"):
+                vals["external_id"] = vals["handle"]
+            if vals.get("partner_id") and not vals.get("link_state"):
+                vals["link_state"] = "confirmed"
+                vals["match_reason"] = vals.get("match_reason") or "manual"
+        return super().create(vals_list)
+
+    @api.model
+    def _values_from_profile_url(self, url):
+        try:
+            network, handle = matching.parse_profile_url(url)
+        except ValueError as exc:
+            raise ValidationError(
+                self.env._("This is not a profile URL we can read: %(reason)s", reason=exc)
+            ) from exc
+        return {"network": network.value, "handle": handle}
+
+    # -- actions ------------------------------------------------------------------------
 
     def action_confirm(self):
         self.ensure_one()
-        self.write({"link_state": "confirmed"})
+        if not self.partner_id:
+            raise UserError(self.env._("Choose the contact this identity belongs to first."))
+        self.write({"link_state": "confirmed", "match_reason": self.match_reason or "manual"})
+        return True
 
     def action_reject(self):
+        """Not this contact: unlink, and never suggest this pair again."""
         self.ensure_one()
-        self.write(
-            {
-                "rejected_partner_ids": [(4, self.partner_id.id)] if self.partner_id else [],
-                "partner_id": False,
-                "link_state": "unlinked",
-            }
-        )
+        values = {"partner_id": False, "link_state": "unlinked", "match_reason": False}
+        if self.partner_id:
+            values["rejected_partner_ids"] = [Command.link(self.partner_id.id)]
+        self.write(values)
+        return True
 
     def action_unlink_partner(self):
         self.ensure_one()
         self.write({"partner_id": False, "link_state": "unlinked", "match_reason": False})
+        return True

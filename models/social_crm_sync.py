@@ -6,13 +6,21 @@ links), interactions (1 batch create), chatter (1 insert + 1 link back),
 last-interaction dates (2), cursor (1).
 """
 
+import logging
+from datetime import timedelta, timezone
+
 from markupsafe import Markup
 
-from odoo import api, fields, models
-from odoo.tools import SQL
+from odoo import api, fields, models, modules
+from odoo.exceptions import UserError
+from odoo.tools import SQL, config
 
 from ..social_crm_module import matching
+from ..social_crm_module.errors import AuthError, ConnectorError, NotSupported, RateLimited
+from .social_crm_account import CREDENTIAL_FIELDS
 from .social_crm_interaction import KINDS
+
+_logger = logging.getLogger(__name__)
 
 
 def _http(url):
@@ -299,3 +307,168 @@ class SocialCrmAccount(models.Model):
             )
         self.env["social.crm.identity"].invalidate_model(["last_interaction_at"])
         self.env["res.partner"].invalidate_model(["social_last_interaction_at"])
+
+
+class SocialCrmAccountSync(models.Model):
+    """The schedule: one account, one page at a time; errors stay on their account."""
+
+    _inherit = "social.crm.account"
+
+    #: most pages one account may read in one cron run, so one busy account
+    #: cannot starve the others
+    _sync_page_budget = 20
+    #: the longest back-off after repeated transient failures
+    _sync_max_backoff = timedelta(hours=6)
+
+    def _sync_one_page(self):
+        """Fetch and ingest the page after the stored cursor; return has_more."""
+        self.ensure_one()
+        connector = self._get_connector()
+        page = connector.fetch(self.cursor or None)
+        self._ingest_page(page)
+        self._store_refreshed_credentials(connector)
+        self.write(
+            {"state": "connected", "last_error": False, "failure_count": 0, "next_sync_at": False}
+        )
+        return page.has_more
+
+    def _store_refreshed_credentials(self, connector):
+        refreshed = getattr(connector, "updated_credentials", None) or {}
+        fields_by_key = {key: name for name, key in CREDENTIAL_FIELDS[self.network].items()}
+        values = {fields_by_key[k]: v for k, v in refreshed.items() if k in fields_by_key}
+        if values:
+            self.sudo().write(values)
+
+    def _sync(self, max_pages=None):
+        """Read pages until there is no more or the budget is spent; return counts.
+
+        Each page runs in a savepoint: a failure rolls back that page only and is
+        recorded on the account; in cron mode every page is committed, so a run
+        killed anywhere loses nothing and repeats nothing.
+        """
+        self.ensure_one()
+        budget = max_pages or self._sync_page_budget
+        pages = 0
+        before = len(self.interaction_ids)
+        while pages < budget:
+            try:
+                with self.env.cr.savepoint():
+                    has_more = self._sync_one_page()
+            except ConnectorError as error:
+                self._sync_failed(error)
+                break
+            pages += 1
+            self._sync_commit()
+            if not has_more:
+                break
+        self.invalidate_recordset(["interaction_ids"])
+        return pages, len(self.interaction_ids) - before
+
+    def _sync_commit(self):
+        if not (config["test_enable"] or modules.module.current_test):
+            self.env.cr.commit()  # pylint: disable=invalid-commit
+
+    def _sync_failed(self, error):
+        """Record the failure on this account only; decide when to try again."""
+        now = fields.Datetime.now()
+        message = f"{type(error).__name__}: {error}"[:1000]
+        values = {"last_error": message, "failure_count": self.failure_count + 1}
+        if isinstance(error, RateLimited):
+            retry_at = error.retry_at
+            if retry_at is not None:
+                retry_at = retry_at.astimezone(timezone.utc).replace(tzinfo=None)
+            if retry_at is None or retry_at <= now:
+                retry_at = now + timedelta(minutes=15)
+            values.update(next_sync_at=retry_at, failure_count=self.failure_count)
+        elif isinstance(error, AuthError):
+            values.update(state="error", next_sync_at=False)
+            self._sync_notify_admin(message)
+        else:
+            backoff = min(timedelta(minutes=5) * 2**self.failure_count, self._sync_max_backoff)
+            values["next_sync_at"] = now + backoff
+        self.write(values)
+        _logger.warning("Social CRM sync of account %s failed: %s", self.id, message)
+
+    def _sync_notify_admin(self, message):
+        """One to-do for the account's admin, not one per failed run."""
+        activity_type = self.env.ref("mail.mail_activity_data_todo")
+        if self.activity_ids.filtered(lambda a: a.activity_type_id == activity_type):
+            return
+        self.activity_schedule(
+            "mail.mail_activity_data_todo",
+            summary=self.env._("Reconnect %s", self.name),
+            note=self.env._("The network refused the credentials: %s", message),
+            user_id=(self.create_uid if self.create_uid._is_internal() else self.env.user).id,
+        )
+
+    @api.model
+    def _cron_sync(self):
+        """Sync every due account; one failing account never stops the others."""
+        now = fields.Datetime.now()
+        due = self.search(
+            [
+                ("state", "=", "connected"),
+                "|",
+                ("next_sync_at", "=", False),
+                ("next_sync_at", "<=", now),
+            ]
+        )
+        for account in due:
+            account._sync()
+
+    # -- buttons ----------------------------------------------------------------------
+
+    def action_test_connection(self):
+        self.ensure_one()
+        self._check_network_ready()
+        try:
+            brand = self._get_connector().check()
+        except NotSupported:
+            brand = None
+        except ConnectorError as error:
+            raise UserError(
+                self.env._(
+                    "%(account)s: the connection failed: %(reason)s",
+                    account=self.name,
+                    reason=error,
+                )
+            ) from error
+        self.write({"state": "connected", "last_error": False, "failure_count": 0})
+        handle = brand.handle if brand else ""
+        return self._notify(
+            self.env._("Connected as %s.", handle) if handle else self.env._("Connected."),
+        )
+
+    def action_sync_now(self):
+        self.ensure_one()
+        self._check_network_ready()
+        pages, created = self._sync()
+        if self.last_error and not pages:
+            raise UserError(self.env._("The sync failed: %s", self.last_error))
+        return self._notify(
+            self.env._(
+                "%(count)s new interaction(s) from %(pages)s page(s).", count=created, pages=pages
+            )
+        )
+
+    def action_pause(self):
+        self.ensure_one()
+        self.state = "paused"
+        return True
+
+    def action_resume(self):
+        self.ensure_one()
+        self.write({"state": "connected", "next_sync_at": False, "failure_count": 0})
+        return True
+
+    def _notify(self, message, kind="success"):
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": kind,
+                "message": message,
+                "sticky": False,
+                "next": {"type": "ir.actions.act_window_close"},
+            },
+        }

@@ -1,3 +1,4 @@
 from . import test_security
 from . import test_advocate_scoring
 from . import test_ingest
+from . import test_sync

@@ -1,0 +1,201 @@
+from datetime import datetime, timedelta, timezone
+from unittest.mock import patch
+
+from odoo.exceptions import UserError, ValidationError
+from odoo.tests import tagged
+from odoo.tests.common import TransactionCase
+
+from ..social_crm_module.errors import AuthError, PayloadError, RateLimited, TransientError
+from ..social_crm_module.interaction import Author, Interaction, Kind, Network, Page
+
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
+
+
+def page(start, count, cursor, has_more=False):
+    who = Author(network=Network.MASTODON, external_id="fan@m.example", handle="fan@m.example")
+    return Page(
+        items=tuple(
+            Interaction(
+                network=Network.MASTODON,
+                external_id=f"n{n}",
+                kind=Kind.MENTION,
+                author=who,
+                created_at=NOW - timedelta(minutes=n),
+                text=f"post {n}",
+            )
+            for n in range(start, start + count)
+        ),
+        cursor=cursor,
+        has_more=has_more,
+    )
+
+
+class FakeConnector:
+    """Scripted pages (or errors) by cursor, recorded calls: the seam's stand-in."""
+
+    def __init__(self, script):
+        self.script = script
+        self.calls = []
+        self.updated_credentials = {}
+
+    def fetch(self, cursor):
+        self.calls.append(cursor)
+        step = self.script[cursor]
+        if isinstance(step, Exception):
+            raise step
+        return step
+
+    def check(self):
+        return Author(network=Network.MASTODON, external_id="brand", handle="brand@m.example")
+
+
+@tagged("post_install", "-at_install")
+class TestSync(TransactionCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        Account = cls.env["social.crm.account"]
+        cls.ok = Account.create(
+            {
+                "name": "ok",
+                "network": "mastodon",
+                "base_url": "https://a.example",
+                "state": "connected",
+            }
+        )
+        cls.bad = Account.create(
+            {
+                "name": "bad",
+                "network": "mastodon",
+                "base_url": "https://b.example",
+                "state": "connected",
+            }
+        )
+        cls.connectors = {}
+
+    def _seam(self, scripts):
+        connectors = {account: FakeConnector(script) for account, script in scripts.items()}
+
+        def get_connector(account):
+            return connectors[account]
+
+        return patch.object(
+            type(self.env["social.crm.account"]), "_get_connector", get_connector
+        ), connectors
+
+    def test_cron_walks_pages_and_stores_the_cursor(self):
+        seam, connectors = self._seam(
+            {
+                self.ok: {None: page(0, 3, "p1", has_more=True), "p1": page(3, 2, "p2")},
+                self.bad: {None: page(100, 0, None)},
+            }
+        )
+        with seam:
+            self.env["social.crm.account"]._cron_sync()
+        self.assertEqual(connectors[self.ok].calls, [None, "p1"])
+        self.assertEqual(self.ok.cursor, "p2")
+        self.assertEqual(len(self.ok.interaction_ids), 5)
+
+    def test_errors_stay_on_their_account(self):
+        reset = (datetime.now(timezone.utc) + timedelta(minutes=20)).replace(microsecond=0)
+        cases = [
+            (RateLimited("slow down", retry_at=reset), "connected"),
+            (AuthError("HTTP 401"), "error"),
+            (TransientError("HTTP 503"), "connected"),
+            (PayloadError("truncated JSON"), "connected"),
+        ]
+        for error, state in cases:
+            with self.subTest(error=type(error).__name__):
+                self.bad.write(
+                    {
+                        "state": "connected",
+                        "next_sync_at": False,
+                        "failure_count": 0,
+                        "cursor": False,
+                    }
+                )
+                self.ok.write({"cursor": False})
+                self.ok.interaction_ids.unlink()
+                seam, _connectors = self._seam(
+                    {
+                        self.bad: {None: error},
+                        self.ok: {None: page(0, 2, "done")},
+                    }
+                )
+                with seam:
+                    self.env["social.crm.account"]._cron_sync()
+                self.assertEqual(self.bad.state, state)
+                self.assertIn(type(error).__name__, self.bad.last_error)
+                self.assertEqual(len(self.ok.interaction_ids), 2, "the other account synced")
+                self.assertFalse(self.bad.interaction_ids)
+                if isinstance(error, RateLimited):
+                    self.assertEqual(self.bad.next_sync_at, reset.replace(tzinfo=None))
+                elif isinstance(error, (TransientError, PayloadError)):
+                    self.assertGreater(self.bad.next_sync_at, datetime.now())
+                    self.assertEqual(self.bad.failure_count, 1)
+
+    def test_auth_error_gives_one_activity_and_secrets_stay_out(self):
+        self.bad.sudo().access_token = "s3cr3t-token-value"
+        for _run in range(2):
+            self.bad.state = "connected"
+            seam, _c = self._seam(
+                {
+                    self.bad: {None: AuthError("mastodon: HTTP 401 (invalid)")},
+                    self.ok: {None: page(0, 0, None)},
+                }
+            )
+            with seam:
+                self.env["social.crm.account"]._cron_sync()
+        todo = self.env.ref("mail.mail_activity_data_todo")
+        self.assertEqual(
+            len(self.bad.activity_ids.filtered(lambda a: a.activity_type_id == todo)), 1
+        )
+        self.assertNotIn("s3cr3t", self.bad.last_error)
+
+    def test_transient_backoff_grows(self):
+        delays = []
+        for _run in range(3):
+            self.bad.write({"state": "connected", "next_sync_at": False})
+            seam, _c = self._seam(
+                {self.bad: {None: TransientError("timeout")}, self.ok: {None: page(0, 0, None)}}
+            )
+            with seam:
+                self.bad._sync()
+            delays.append(self.bad.next_sync_at - datetime.now())
+        self.assertLess(delays[0], delays[1])
+        self.assertLess(delays[1], delays[2])
+
+    def test_buttons(self):
+        seam, _c = self._seam({self.ok: {None: page(0, 4, "x")}})
+        with seam:
+            self.assertEqual(self.ok.action_test_connection()["params"]["type"], "success")
+            result = self.ok.action_sync_now()
+        self.assertIn("4 new interaction", result["params"]["message"])
+        seam, _c = self._seam({self.bad: {None: AuthError("HTTP 401")}})
+        with seam, self.assertRaisesRegex(UserError, "AuthError"):
+            self.bad.action_sync_now()
+
+    def test_paste_a_profile_url(self):
+        partner = self.env["res.partner"].create({"name": "Pasted"})
+        identity = self.env["social.crm.identity"].create(
+            {"profile_url": "https://bsky.app/profile/Pasted.example.com", "partner_id": partner.id}
+        )
+        self.assertEqual((identity.network, identity.handle), ("bluesky", "pasted.example.com"))
+        self.assertEqual((identity.link_state, identity.match_reason), ("confirmed", "manual"))
+        with self.assertRaisesRegex(ValidationError, "not a profile URL"):
+            self.env["social.crm.identity"].create({"profile_url": "https://x.com/home"})
+
+    def test_reject_is_remembered(self):
+        partner = self.env["res.partner"].create({"name": "Maybe Same"})
+        identity = self.env["social.crm.identity"].create(
+            {
+                "network": "x",
+                "handle": "maybe",
+                "partner_id": partner.id,
+                "link_state": "suggested",
+                "match_reason": "same_name",
+            }
+        )
+        identity.action_reject()
+        self.assertFalse(identity.partner_id)
+        self.assertIn(partner, identity.rejected_partner_ids)
