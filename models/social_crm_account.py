@@ -1,4 +1,4 @@
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from ..social_crm_module.connectors import make_connector
@@ -119,4 +119,4 @@ class SocialCrmAccount(models.Model):
     def _check_network_ready(self):
         for account in self:
             if account.network in ("feed", "mastodon", "bluesky") and not account.base_url:
-                raise UserError(_("%s needs a base URL.", account.display_name))
+                raise UserError(self.env._("%s needs a base URL.", account.display_name))
