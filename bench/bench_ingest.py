@@ -1,0 +1,130 @@
+"""Ingest 10,000 interactions for 2,000 contacts, end to end, against Odoo's own primitive.
+
+Prints, in the same run and on the same N:
+
+- our ingest (pages of 100 engine interactions through ``_ingest_page``: dedupe,
+  identities, matching, batch create, chatter notes, dates, cursor) against
+  ``_message_log_batch`` of 10,000 notes on the same contacts (target <= 2.0x);
+- the same pages ingested again, which must re-create nothing (target <= 0.1x).
+
+Everything is rolled back at the end.
+
+    python3 bench/bench_ingest.py [--interactions 10000] [--partners 2000] [--page 100]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _env
+
+
+def make_pages(engine, partners: int, interactions: int, page_size: int):
+    Author, Interaction, Kind, Network, Page = (
+        engine.Author,
+        engine.Interaction,
+        engine.Kind,
+        engine.Network,
+        engine.Page,
+    )
+    kinds = list(Kind)
+    now = datetime.now(timezone.utc)
+    authors = [
+        Author(
+            network=Network.MASTODON,
+            external_id=f"bench{n}@m.example",
+            handle=f"bench{n}@m.example",
+            display_name=f"Bench Person {n}",
+            followers_count=n,
+        )
+        for n in range(partners)
+    ]
+    items = [
+        Interaction(
+            network=Network.MASTODON,
+            external_id=f"bench-{n}",
+            kind=kinds[n % len(kinds)],
+            author=authors[n % partners],
+            created_at=now - timedelta(minutes=n),
+            text=f"Interaction {n} about the brand <b>not bold</b>",
+            url=f"https://m.example/@bench/{n}",
+        )
+        for n in range(interactions)
+    ]
+    return [
+        Page(items=tuple(items[i : i + page_size]), cursor=f"c{i}")
+        for i in range(0, interactions, page_size)
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--interactions", type=int, default=10_000)
+    parser.add_argument("--partners", type=int, default=2_000)
+    parser.add_argument("--page", type=int, default=100)
+    args = parser.parse_args()
+    results: dict[str, float] = {}
+    with _env.environment() as env:
+        from odoo.addons.social_crm_module import social_crm_module as engine
+
+        account = env["social.crm.account"].create(
+            {"name": "bench", "network": "mastodon", "base_url": "https://m.example"}
+        )
+        partners = env["res.partner"].create(
+            [{"name": f"Bench Person {n}"} for n in range(args.partners)]
+        )
+        env["social.crm.identity"].create(
+            [
+                {
+                    "network": "mastodon",
+                    "external_id": f"bench{n}@m.example",
+                    "handle": f"bench{n}@m.example",
+                    "partner_id": partner.id,
+                    "link_state": "confirmed",
+                    "match_reason": "manual",
+                }
+                for n, partner in enumerate(partners)
+            ]
+        )
+        pages = make_pages(engine, args.partners, args.interactions, args.page)
+        env.flush_all()
+        env.invalidate_all()
+        print(
+            f"[bench] {args.interactions} interactions, {args.partners} contacts, "
+            f"pages of {args.page}"
+        )
+
+        bodies = {p.id: "A note about the brand" for p in partners}
+        rounds = args.interactions // args.partners
+        with _env.timed(f"_message_log_batch of {args.interactions} notes", results):
+            for _ in range(rounds):
+                partners._message_log_batch(bodies)
+            env.flush_all()
+        env.invalidate_all()
+
+        with _env.timed(f"ingest of {args.interactions} interactions", results):
+            for page in pages:
+                account._ingest_page(page)
+            env.flush_all()
+        env.invalidate_all()
+
+        with _env.timed("the same pages again", results):
+            for page in pages:
+                account._ingest_page(page)
+            env.flush_all()
+
+        stored = env["social.crm.interaction"].search_count([("account_id", "=", account.id)])
+        assert stored == args.interactions, stored
+        base = results[f"_message_log_batch of {args.interactions} notes"]
+        first = results[f"ingest of {args.interactions} interactions"]
+        again = results["the same pages again"]
+        print(f"ingest / _message_log_batch: {first / base:.2f}x (target <= 2.0x)")
+        print(f"re-ingest / _message_log_batch: {again / base:.3f}x (target <= 0.1x)")
+
+
+if __name__ == "__main__":
+    main()
