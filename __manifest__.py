@@ -38,5 +38,6 @@
     ],
     "demo": [
         "demo/social_crm_demo.xml",
+        "demo/social_crm_advocate_demo.xml",
     ],
 }

@@ -9,7 +9,7 @@ class MailThread(models.AbstractModel):
     _inherit = "mail.thread"
 
     @api.model
-    def _social_crm_log_notes(self, bodies, subtype_xmlid="mail.mt_note"):
+    def _social_crm_log_notes(self, bodies, subtype_xmlid="mail.mt_note", dates=None):
         """Log one internal note per record in ONE INSERT; returns the message ids.
 
         The set-based sibling of ``_message_log_batch``, for thousands of notes
@@ -17,7 +17,8 @@ class MailThread(models.AbstractModel):
         (a ``str`` body is escaped, a ``Markup`` body is trusted), no notification,
         no follower emailed. ``bodies`` maps record id -> body, or is a list of
         (record id, body) pairs when a record gets several notes; the message ids
-        come back in the same order.
+        come back in the same order. ``dates`` (same order) dates each note, e.g.
+        when the person posted, so the chatter reads in the order things happened.
         """
         pairs = list(bodies.items()) if isinstance(bodies, dict) else list(bodies)
         if not pairs:
@@ -35,12 +36,12 @@ class MailThread(models.AbstractModel):
                     subtype_id, author_id, email_from, date, message_id, create_uid,
                     create_date, write_uid, write_date, email_add_signature)
                 SELECT %(model)s, note.res_id, note.body, 'notification', true,
-                       %(subtype)s, %(author)s, %(email_from)s, %(now)s,
+                       %(subtype)s, %(author)s, %(email_from)s, COALESCE(note.date, %(now)s),
                        %(id_left)s || '-' || note.n || '@' || %(id_right)s,
                        %(uid)s, %(now)s, %(uid)s,
                        %(now)s, false
-                  FROM unnest(%(res_ids)s::int[], %(bodies)s::text[])
-                       WITH ORDINALITY AS note(res_id, body, n)
+                  FROM unnest(%(res_ids)s::int[], %(bodies)s::text[], %(dates)s::timestamp[])
+                       WITH ORDINALITY AS note(res_id, body, date, n)
               ORDER BY note.n
              RETURNING id, message_id
                 """,
@@ -54,6 +55,7 @@ class MailThread(models.AbstractModel):
                 id_right=id_right,
                 res_ids=res_ids,
                 bodies=[str(escape(body)) for _res_id, body in pairs],
+                dates=list(dates) if dates else [None] * len(pairs),
             )
         )
         # map back through the ordinal spliced into each Message-ID

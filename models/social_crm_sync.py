@@ -244,6 +244,7 @@ class SocialCrmAccount(models.Model):
         ids = self.env["res.partner"]._social_crm_log_notes(
             [(row.partner_id.id, self._ingest_note_body(row)) for row in linked],
             subtype_xmlid="social_crm_module.mt_social_interaction",
+            dates=linked.mapped("date"),
         )
         message_ids = dict(zip(linked.ids, ids, strict=True))
         self.env.cr.execute(

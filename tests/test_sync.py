@@ -4,10 +4,12 @@ from unittest.mock import patch
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged
 from odoo.tests.common import TransactionCase
+from odoo.tools import mute_logger
 
 from ..social_crm_module.errors import AuthError, PayloadError, RateLimited, TransientError
 from ..social_crm_module.interaction import Author, Interaction, Kind, Network, Page
 
+SYNC_LOGGER = "odoo.addons.social_crm_module.models.social_crm_sync"
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
 
 
@@ -96,6 +98,7 @@ class TestSync(TransactionCase):
         self.assertEqual(self.ok.cursor, "p2")
         self.assertEqual(len(self.ok.interaction_ids), 5)
 
+    @mute_logger(SYNC_LOGGER)
     def test_errors_stay_on_their_account(self):
         reset = (datetime.now(timezone.utc) + timedelta(minutes=20)).replace(microsecond=0)
         cases = [
@@ -134,6 +137,7 @@ class TestSync(TransactionCase):
                     self.assertGreater(self.bad.next_sync_at, datetime.now())
                     self.assertEqual(self.bad.failure_count, 1)
 
+    @mute_logger(SYNC_LOGGER)
     def test_auth_error_gives_one_activity_and_secrets_stay_out(self):
         self.bad.sudo().access_token = "s3cr3t-token-value"
         for _run in range(2):
@@ -152,6 +156,7 @@ class TestSync(TransactionCase):
         )
         self.assertNotIn("s3cr3t", self.bad.last_error)
 
+    @mute_logger(SYNC_LOGGER)
     def test_transient_backoff_grows(self):
         delays = []
         for _run in range(3):
@@ -165,6 +170,7 @@ class TestSync(TransactionCase):
         self.assertLess(delays[0], delays[1])
         self.assertLess(delays[1], delays[2])
 
+    @mute_logger(SYNC_LOGGER)
     def test_buttons(self):
         seam, _c = self._seam({self.ok: {None: page(0, 4, "x")}})
         with seam:
