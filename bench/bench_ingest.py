@@ -10,6 +10,11 @@ Prints, in the same run and on the same N:
 Everything is rolled back at the end.
 
     python3 bench/bench_ingest.py [--interactions 10000] [--partners 2000] [--page 100]
+
+The database is ``$SCRM_BENCH_DB`` (default ``scrm_bench``): created without demo
+data from this checkout on first use, upgraded otherwise (see ``bench/_env.py``:
+``odoo.tools.config.parse_config`` + ``odoo.modules.registry.Registry``, one cursor
+rolled back at the end). Measured on the 2-core box: 0.84x and 0.032x.
 """
 
 from __future__ import annotations
