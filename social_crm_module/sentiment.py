@@ -1,0 +1,417 @@
+"""Intent and sentiment of a short social post, behind one function: :func:`classify`.
+
+``classify(text, lang=None) -> Classification(intent, polarity, label)``:
+
+- ``intent``: ``praise``, ``complaint``, ``question``, ``purchase_intent`` or ``other``;
+- ``polarity``: a float in [-1, 1] (the score's sentiment component uses it as is);
+- ``label``: ``positive`` (polarity >= 0.05), ``negative`` (<= -0.05) or ``neutral``.
+
+The default model (``"vader"``) runs offline on a CPU in well under a millisecond a
+post. Polarity is VADER's compound score (lexicon and rules made for social media:
+emojis, negation such as "not bad", ALL-CAPS words among lower-case ones, "!!!",
+"but", degree words), with a small added lexicon of common Spanish, French, German,
+Portuguese, Italian and Dutch words. Then, in this order:
+
+1. empty or blank text: ``other``, 0, ``neutral``;
+2. a buying signal not negated by one of the two words before it ("where can I
+   buy", "how much", "price", "want to order", "take my money", "in stock",
+   wholesale/bulk, and a few in six languages): ``purchase_intent``;
+3. a strong complaint cue ("never arrived", "charged twice", "not impressed",
+   "broken", "still waiting", ...), or a weak one ("late", "refund", "worst", ...)
+   under a polarity below 0.5, or polarity <= -0.5 about us or a product or service:
+   ``complaint``. A strong cue under positive words is read as sarcasm ("Great, it
+   arrived broken. Just perfect."): the polarity is turned negative
+   (:data:`SARCASM_FLIP`), and a complaint is never above :data:`COMPLAINT_FLOOR`;
+4. a question mark or a leading question word (wh-words, auxiliaries, ``¿``,
+   "est-ce que", ...): ``question``;
+5. a praise phrase ("above and beyond", "kudos", ...), or polarity >= 0.3 about us,
+   a product or a service, or polarity >= :data:`PRAISE_ANYWAY`: ``praise``;
+   otherwise ``other``.
+
+In a question or a buying signal, mild polarity is about the thing asked ("is it
+free?") and is shrunk by :data:`QUESTION_DEAD_ZONE`; an eager buying signal ("take
+my money") is at least :data:`EAGER_FLOOR`. ``lang`` is accepted for models that use
+it; the default model reads every language with the same lexicon.
+
+The rules were tuned on the ``dev`` split of ``data/labelled_posts.csv`` only;
+``bench/sentiment_accuracy.py`` reports the held-out ``test`` split (see
+``readme/SENTIMENT.md``, including where it fails: sarcasm without a complaint
+word, and non-English text beyond the small lexicon).
+
+Plugging in a better model: any callable ``(text, lang) -> Classification`` (the
+:class:`Classifier` protocol). ``register_model("name", model)`` then
+``use_model("name")`` makes every caller of :func:`classify` use it; nothing else
+changes. :func:`classify_many` lets a model batch (a model with a ``classify_many``
+attribute gets the whole list at once).
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+INTENTS = ("praise", "complaint", "question", "purchase_intent", "other")
+LABELS = ("positive", "neutral", "negative")
+
+#: VADER's usual cut-offs for the label
+POSITIVE_AT = 0.05
+NEGATIVE_AT = -0.05
+
+
+def label_for(polarity: float) -> str:
+    if polarity >= POSITIVE_AT:
+        return "positive"
+    if polarity <= NEGATIVE_AT:
+        return "negative"
+    return "neutral"
+
+
+@dataclass(frozen=True)
+class Classification:
+    intent: str
+    polarity: float
+    label: str
+
+    def __post_init__(self):
+        if self.intent not in INTENTS:
+            raise ValueError(f"unknown intent {self.intent!r}; expected one of {INTENTS}")
+        if self.label not in LABELS:
+            raise ValueError(f"unknown label {self.label!r}; expected one of {LABELS}")
+        if not (math.isfinite(self.polarity) and -1.0 <= self.polarity <= 1.0):
+            raise ValueError(f"polarity must lie in [-1, 1], not {self.polarity}")
+
+
+EMPTY = Classification("other", 0.0, "neutral")
+
+
+@runtime_checkable
+class Classifier(Protocol):
+    def __call__(self, text: str, lang: str | None = None) -> Classification: ...
+
+
+# ---------------------------------------------------------------- the registry
+
+_MODELS: dict[str, Classifier] = {}
+_current = "vader"
+
+
+def register_model(name: str, model: Classifier, *, replace: bool = False) -> None:
+    """Make ``model`` available under ``name`` (refuses to shadow one unless ``replace``)."""
+    if not callable(model):
+        raise TypeError("a model is a callable (text, lang) -> Classification")
+    if name in _MODELS and not replace:
+        raise ValueError(f"a model called {name!r} is already registered")
+    _MODELS[name] = model
+
+
+def use_model(name: str) -> None:
+    """Route every :func:`classify` call to the model registered as ``name``."""
+    global _current  # noqa: PLW0603 - the one process-wide choice, by design
+    if name not in _MODELS:
+        raise ValueError(f"no model called {name!r}; registered: {', '.join(sorted(_MODELS))}")
+    _current = name
+
+
+def model_in_use() -> str:
+    return _current
+
+
+def classify(text: str | None, lang: str | None = None) -> Classification:
+    """Intent, polarity and label of one post, by the model in use."""
+    if not text or not text.strip():
+        return EMPTY
+    result = _MODELS[_current](text, lang)
+    if not isinstance(result, Classification):
+        raise TypeError(f"model {_current!r} returned {type(result).__name__}, not Classification")
+    return result
+
+
+def classify_many(
+    texts: Iterable[str | None], lang: str | Sequence[str | None] | None = None
+) -> list[Classification]:
+    """Classify a batch; ``lang`` is one language for all or one per text."""
+    texts = list(texts)
+    langs = [lang] * len(texts) if lang is None or isinstance(lang, str) else list(lang)
+    if len(langs) != len(texts):
+        raise ValueError("give one language per text, or one for all")
+    batch = getattr(_MODELS[_current], "classify_many", None)
+    if batch is not None:
+        results = list(batch(texts, langs))
+        for text, position in zip(texts, range(len(results)), strict=True):
+            if not text or not text.strip():
+                results[position] = EMPTY
+        return results
+    return [classify(text, one) for text, one in zip(texts, langs, strict=True)]
+
+
+# ----------------------------------------------------------- the default model
+
+#: A few common sentiment words in the other languages we meet, on VADER's scale
+#: (-4..4). VADER lower-cases a word before looking it up; accents are kept.
+EXTRA_LEXICON = {
+    # es
+    "excelente": 3.2, "encanta": 3.0, "gracias": 1.9, "bueno": 1.9, "buen": 1.9,
+    "genial": 3.0, "recomiendo": 2.0, "malo": -2.3, "mala": -2.3, "pésimo": -3.2,
+    "horrible": -2.5, "roto": -2.0,
+    # fr
+    "excellent": 3.2, "adore": 3.0, "merci": 1.9, "parfait": 3.0, "bravo": 2.5,
+    "génial": 3.0, "nul": -2.5, "déçu": -2.5, "mauvais": -2.5,
+    # de
+    "toll": 2.8, "super": 2.9, "danke": 1.9, "zufrieden": 2.2, "gut": 1.9,
+    "schlecht": -2.5, "kaputt": -2.5, "enttäuscht": -2.5,
+    # pt
+    "ótimo": 3.0, "obrigado": 1.9, "obrigada": 1.9, "adorei": 3.0, "bom": 1.9,
+    "péssimo": -3.2, "ruim": -2.3,
+    # it
+    "ottimo": 3.0, "eccellente": 3.2, "fantastico": 3.0, "grazie": 1.9,
+    "pessimo": -3.2, "rotto": -2.0,
+    # nl
+    "geweldig": 3.0, "bedankt": 1.9, "blij": 2.2, "slecht": -2.5,
+    # English words VADER misses in reviews
+    "smooth": 1.5, "solid": 1.5, "slaps": 2.0, "dank": 1.9, "nailed": 2.5,
+}  # fmt: skip
+
+_WORD = r"[\w'\u2019]+"
+
+# A buying signal. English, then es, pt, it, fr, de, nl.
+_PURCHASE = re.compile(
+    r"""
+    \b(where|how)\s+(can|do|could|would|should)\s+i\s+(buy|get|order|purchase)\b
+    | \b(how|hw)\s+much\b | \bprices?\b | \bpricing\b | \bcosts?\b | \bcheaper\b
+    | \btake\s+my\s+money\b | \bcart\b | \babout\s+to\s+check\s?out\b
+    | \b(want|wanna|gonna|going|like|need|ready|planning|looking|about)\s+(to\s+)?
+        (buy|order|purchase)\b
+    | \b(buy|buying|purchase)\b | \bpre-?order\b | \bin\s+stock\b | \bbulk\b | \bwholesale\b
+    | \bsell\b | \bretailers?\b | \bstockists?\b | \binstall?ments?\b
+    | \b(thinking\s+(of|about)|considering)\s+(getting|the)\b
+    | \b(premium|pro|enterprise|family|annual|business)\s+(plan|subscription)\b
+    | \bi\s+(want|need)\s+(this|these|it|one)\b
+    | \bcu[aá]nto\s+(cuesta|vale)\b | \bquanto\s+(custa|costa)\b | \bcombien\b
+    | \bwas\s+kostet\b | \bhoeveel\s+kost\b | \bcomprar(lo|la)?\b | \bquiero\b
+    | \blo\s+voglio\b | \bacheter\b | \bcommander\b | \bkaufen\b | \bbestellen\b
+    """,
+    re.IGNORECASE | re.VERBOSE,
+)
+
+#: a buying signal that is also an eager one: never less than mildly positive
+_EAGER = re.compile(
+    r"\btake\s+my\s+money\b|\bcart\b|\bi\s+(want|need)\s+(this|these|it)\b|\bgonna\s+buy\b"
+    r"|\bit'?s\s+mine\b|\blo\s+voglio\b|\bneed\s+this\b",
+    re.IGNORECASE,
+)
+
+# Complaint cues. Strong ones make a complaint whatever the words around them (the
+# positive words are then sarcasm); weak ones only under a polarity below 0.5.
+_COMPLAINT_STRONG = re.compile(
+    r"""
+    \bnever\s+(replied|answers?|came|comes|arrived|arrives)\b | \bhung\s+up\b
+    | \bnot\s+(impressed|happy|worth|what\s+i\s+ordered)\b | \bsaid\s+nobody\b
+    | \bcharged\s+(me\s+)?(twice|again|for)\b | \bstill\s+(waiting|not)\b
+    | \b(broke|broken|breaks|cracks|damaged|leaks|peeling|soaked)\b
+    | \bnobody\s+(answers|replies|can|responds|helps)\b | \bbeing\s+ignored\b
+    | \bcobraron\b | \bno\s+funciona\b
+    """,
+    re.IGNORECASE | re.VERBOSE,
+)
+_COMPLAINT_WEAK = re.compile(
+    r"""
+    \b(late|delayed|lost|refund|returned|crash|crashes|crashing|slower|logged\s+me\s+out)\b
+    | \b(worst|terrible|awful|horrible|disgusting|useless|ridiculous|unacceptable|rude)\b
+    | \b(disappointed|frustrated|impossible|missing|ran\s+out|wrong|mid|smh)\b
+    | \b(doesn'?t|won'?t|not)\s+work(s|ing)?\b | \bsuspended\b
+    | \b(pésimo|roto|esperando|mala|malo)\b | \b(déçu|nul|jamais?|abîmé)\b
+    | \b(kaputt|überfällig|verspätet|niemand|schlecht(er)?)\b
+    | \b(péssimo|ninguém|errado)\b | \b(pessimo|rotto|mai\s+arrivato)\b
+    """,
+    re.IGNORECASE | re.VERBOSE,
+)
+
+#: a complaint cue right after one of these is not a complaint ("never had a problem")
+_NEGATORS = {"not", "no", "never", "can't", "cant", "cannot", "without", "didn't", "zero"}
+
+#: something a customer would praise or blame: us, the product, the service
+_TARGET = re.compile(
+    r"""
+    \b(you|your|ur|u|we|our|this|these|it|they|them|team|staff|store|shop|service|support
+      |product|quality|app|update|order|delivery|package|parcel|purchase|brand|customers?
+      |design|collection|flavou?r|recipe|packaging|price|fit|recommend)\b | @\w+
+    | \b(my|the)\s+new\b
+    | \b(servicio|producto|pedido|equipo|diseño|atención|service|produit|commande|colis
+      |livraison|équipe|produkt|lieferung|kundenservice|qualität|produto|atendimento
+      |prodotto|servizio|ordine|bestelling|fiets)\b
+    """,
+    re.IGNORECASE | re.VERBOSE,
+)
+
+_PRAISE = re.compile(
+    r"\babove\s+and\s+beyond\b|\bnever\s+going\s+back\b|\blistens\b|\bnailed\s+it\b"
+    r"|\bwell\s+done\b|\bkudos\b|\bprops\b|\bshout\s?out\b|\b10/10\b",
+    re.IGNORECASE,
+)
+
+_QUESTION_START = re.compile(
+    r"""^\s*(?:@\w+\s+)*(?:hi|hello|hey)?[,!\s]*
+    (what|what's|where|when|wen|why|how|hw|who|which|whose|is|are|do|does|did|can|could|
+     will|would|should|any|anyone|wondering|est-ce|comment|quels?|quelles?|wann|wie|
+     gibt|como|cómo|come|dove|quando|qual)\b""",
+    re.IGNORECASE | re.VERBOSE,
+)
+
+#: a complaint under positive words (sarcasm) keeps this share of the magnitude, negated
+SARCASM_FLIP = 0.6
+#: a complaint is at least this negative
+COMPLAINT_FLOOR = -0.25
+#: in a question or a buying signal, |polarity| below this is about the thing asked
+#: ("is it free?", "is it safe?"), not the author's mood, and is shrunk by it
+QUESTION_DEAD_ZONE = 0.5
+#: positive words about no one in particular are praise only from this polarity
+#: ("Happy Friday everyone" is not praise; "LOVE LOVE LOVE my new sneakers" is)
+PRAISE_ANYWAY = 0.7
+#: an eager buying signal ("take my money") is at least this positive
+EAGER_FLOOR = 0.4
+
+
+def _found(pattern: re.Pattern, text: str) -> bool:
+    """``pattern`` occurs in ``text`` without a negator in the two words before it."""
+    for match in pattern.finditer(text):
+        before = re.findall(_WORD, text[: match.start()].lower())[-2:]
+        if not _NEGATORS.intersection(before):
+            return True
+    return False
+
+
+class VaderModel:
+    """VADER polarity plus the intent rules described in the module docstring."""
+
+    def __init__(self):
+        from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer  # noqa: PLC0415
+
+        self._analyzer = SentimentIntensityAnalyzer()
+        self._analyzer.lexicon.update(EXTRA_LEXICON)
+
+    def polarity(self, text: str) -> float:
+        return float(self._analyzer.polarity_scores(text)["compound"])
+
+    def intent(self, text: str, polarity: float) -> str:  # noqa: PLR0911 - a ladder of rules
+        if _found(_PURCHASE, text):
+            return "purchase_intent"
+        if _found(_COMPLAINT_STRONG, text):
+            return "complaint"
+        if polarity < 0.5 and _found(_COMPLAINT_WEAK, text):
+            return "complaint"
+        if polarity <= -0.5 and _TARGET.search(text):
+            return "complaint"
+        if "?" in text or "¿" in text or _QUESTION_START.match(text):
+            return "question"
+        if _PRAISE.search(text) and polarity >= 0:
+            return "praise"
+        if polarity >= PRAISE_ANYWAY or (polarity >= 0.3 and _TARGET.search(text)):
+            return "praise"
+        return "other"
+
+    def __call__(self, text: str, lang: str | None = None) -> Classification:
+        polarity = self.polarity(text)
+        intent = self.intent(text, polarity)
+        if intent == "complaint":
+            if polarity > 0:
+                polarity = -SARCASM_FLIP * polarity
+            polarity = min(polarity, COMPLAINT_FLOOR)
+        elif intent in ("question", "purchase_intent"):
+            shrunk = max(abs(polarity) - QUESTION_DEAD_ZONE, 0.0)
+            polarity = math.copysign(shrunk, polarity)
+            if intent == "purchase_intent" and _EAGER.search(text):
+                polarity = max(polarity, EAGER_FLOOR)
+        elif intent == "praise":
+            polarity = max(polarity, 0.3)
+        polarity = max(-1.0, min(1.0, round(polarity, 4)))
+        return Classification(intent, polarity, label_for(polarity))
+
+    def classify_many(
+        self, texts: Sequence[str | None], langs: Sequence[str | None]
+    ) -> list[Classification]:
+        return [
+            self(text, lang) if text and text.strip() else EMPTY
+            for text, lang in zip(texts, langs, strict=True)
+        ]
+
+
+class _Lazy:
+    """Load the default model on first use: importing the engine stays cheap."""
+
+    def __init__(self, factory: Callable[[], Classifier]):
+        self._factory = factory
+        self._model: Classifier | None = None
+
+    def _get(self) -> Classifier:
+        if self._model is None:
+            self._model = self._factory()
+        return self._model
+
+    def __call__(self, text: str, lang: str | None = None) -> Classification:
+        return self._get()(text, lang)
+
+    def classify_many(self, texts, langs):
+        return self._get().classify_many(texts, langs)
+
+
+register_model("vader", _Lazy(VaderModel))
+
+
+# ------------------------------------------------------------------ measuring
+
+LABELLED_POSTS = Path(__file__).resolve().parent / "data" / "labelled_posts.csv"
+
+
+def labelled_posts(split: str | None = None, path: Path = LABELLED_POSTS) -> list[dict]:
+    """Rows of the labelled set (``text, intent, polarity_label, lang, tags, split``)."""
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    for row in rows:
+        row["tags"] = [tag for tag in row["tags"].split(";") if tag]
+    return [row for row in rows if split is None or row["split"] == split]
+
+
+@dataclass
+class Report:
+    """Accuracy and confusion (``confusion[(expected, predicted)] = count``)."""
+
+    n: int = 0
+    intent_correct: int = 0
+    label_correct: int = 0
+    intent_confusion: Counter = field(default_factory=Counter)
+    label_confusion: Counter = field(default_factory=Counter)
+
+    @property
+    def intent_accuracy(self) -> float:
+        return self.intent_correct / self.n if self.n else 0.0
+
+    @property
+    def label_accuracy(self) -> float:
+        return self.label_correct / self.n if self.n else 0.0
+
+    def add(self, expected_intent, expected_label, got: Classification) -> None:
+        self.n += 1
+        self.intent_correct += got.intent == expected_intent
+        self.label_correct += got.label == expected_label
+        self.intent_confusion[expected_intent, got.intent] += 1
+        self.label_confusion[expected_label, got.label] += 1
+
+
+def evaluate(rows: Sequence[dict]) -> tuple[Report, dict[str, Report], list[tuple]]:
+    """Classify labelled rows with the model in use: overall report, one per tag
+    (plus ``lang:xx``), and the misses as ``(row, classification)``."""
+    results = classify_many([row["text"] for row in rows], [row["lang"] for row in rows])
+    overall, per_tag, misses = Report(), {}, []
+    for row, got in zip(rows, results, strict=True):
+        overall.add(row["intent"], row["polarity_label"], got)
+        for tag in [*row["tags"], f"lang:{row['lang']}"]:
+            per_tag.setdefault(tag, Report()).add(row["intent"], row["polarity_label"], got)
+        if got.intent != row["intent"] or got.label != row["polarity_label"]:
+            misses.append((row, got))
+    return overall, per_tag, misses
