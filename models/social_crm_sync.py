@@ -150,19 +150,50 @@ class SocialCrmAccount(models.Model):
             return
         authors = [by_id[identity.external_id] for identity in todo]
         index = matching.PartnerIndex(self._ingest_candidates(authors))
-        confirmed, suggested = {}, {}
+        links = []
         for identity, author in zip(todo, authors, strict=True):
             match = index.match(author)
             if not match or match.partner_id in identity.rejected_partner_ids.ids:
                 continue
-            target = confirmed if match.confirmed else suggested
-            target.setdefault((match.partner_id, match.reason), []).append(identity.id)
+            state = "confirmed" if match.confirmed else "suggested"
+            links.append((identity.id, match.partner_id, state, str(match.reason)))
+        self._ingest_link(links)
+
+    def _ingest_link(self, links):
+        """Store (identity id, partner id, link state, reason) rows in one UPDATE.
+
+        Only identities still unlinked are touched, so a confirmed link is never
+        overwritten; stored fields that depend on the link (the interactions'
+        partner) are recomputed by the ORM at the next flush.
+        """
+        if not links:
+            return
         Identity = self.env["social.crm.identity"].sudo()
-        for state, groups in (("confirmed", confirmed), ("suggested", suggested)):
-            for (partner_id, reason), ids in groups.items():
-                Identity.browse(ids).write(
-                    {"partner_id": partner_id, "link_state": state, "match_reason": reason}
-                )
+        Identity.flush_model(["partner_id", "link_state", "match_reason"])
+        ids, partner_ids, states, reasons = (list(column) for column in zip(*links, strict=True))
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE social_crm_identity i
+                   SET partner_id = v.partner_id, link_state = v.state,
+                       match_reason = v.reason, write_uid = %s,
+                       write_date = now() AT TIME ZONE 'UTC'
+                  FROM unnest(%s::int[], %s::int[], %s::varchar[], %s::varchar[])
+                       AS v(id, partner_id, state, reason)
+                 WHERE i.id = v.id AND i.partner_id IS NULL AND i.link_state = 'unlinked'
+                """,
+                self.env.uid,
+                ids,
+                partner_ids,
+                states,
+                reasons,
+            )
+        )
+        identities = Identity.browse(ids)
+        fnames = ["partner_id", "link_state", "match_reason", "write_uid", "write_date"]
+        identities.invalidate_recordset(fnames)
+        self.env["res.partner"].invalidate_model(["social_identity_ids"])
+        identities.modified(["partner_id", "link_state", "match_reason"])
 
     def _ingest_candidates(self, authors):
         """Partners that could match these authors, read in one query."""

@@ -130,6 +130,53 @@ class TestIngest(TransactionCase):
         large = run(100, 2000)
         self.assertLessEqual(large, small + 2, f"10 items: {small} queries, 100 items: {large}")
 
+    def test_query_count_is_fixed_when_new_people_are_matched_and_logged(self):
+        """New authors matched by email, linked and logged: still no query per item."""
+
+        def run(size, offset):
+            partners = self.env["res.partner"].create(
+                [
+                    {"name": f"Fan {offset + n}", "email": f"fan{offset + n}@example.com"}
+                    for n in range(size)
+                ]
+            )
+            items = tuple(
+                item(offset + n, author(offset + n, email=f"fan{offset + n}@example.com"))
+                for n in range(size)
+            )
+            self.env.flush_all()
+            self.env.invalidate_all()
+            before = self.env.cr.sql_log_count
+            created = self.account._ingest_page(Page(items=items, cursor=f"c{offset}"))
+            self.env.flush_all()
+            count = self.env.cr.sql_log_count - before
+            self.assertEqual(created.partner_id, partners)
+            self.assertEqual(len(created.message_id), size)
+            return count
+
+        small = run(10, 3000)
+        large = run(100, 4000)
+        self.assertLessEqual(large, small + 2, f"10 items: {small} queries, 100 items: {large}")
+
+    def test_ambiguous_name_links_nobody(self):
+        self.env["res.partner"].create([{"name": "Erin Wolfe"}, {"name": "Erin Wolfe"}])
+        who = author(11, display_name="Erin Wolfe")
+        self.account._ingest_page(Page(items=(item(11, who),)))
+        identity = self.env["social.crm.identity"].search([("external_id", "=", who.external_id)])
+        self.assertFalse(identity.partner_id)
+        self.assertEqual(identity.link_state, "unlinked")
+
+    def test_unlinked_identity_gets_its_history_when_matched(self):
+        """An identity seen before without a match keeps its interactions' partner in sync."""
+        who = author(12, email="gina@example.com", display_name="Gina")
+        self.account._ingest_page(Page(items=(item(12, who),)))
+        first = self.env["social.crm.interaction"].search([("external_id", "=", "n12")])
+        self.assertFalse(first.partner_id)
+        gina = self.env["res.partner"].create({"name": "Gina", "email": "gina@example.com"})
+        self.account._ingest_page(Page(items=(item(13, who),)))
+        self.assertEqual(first.identity_id.partner_id, gina)
+        self.assertEqual(first.partner_id, gina)
+
     def test_matching_rules(self):
         bob = self.env["res.partner"].create(
             {"name": "Bob Stone", "website": "https://bob.example"}
