@@ -13,7 +13,7 @@ emojis, negation such as "not bad", ALL-CAPS words among lower-case ones, "!!!",
 Portuguese, Italian and Dutch words. Then, in this order:
 
 1. empty or blank text: ``other``, 0, ``neutral``;
-2. a buying signal not negated by one of the two words before it ("where can I
+2. a buying signal not negated by one of the three words before it ("where can I
    buy", "how much", "price", "want to order", "take my money", "in stock",
    wholesale/bulk, and a few in six languages): ``purchase_intent``;
 3. a strong complaint cue ("never arrived", "charged twice", "not impressed",
@@ -177,6 +177,19 @@ EXTRA_LEXICON = {
     "smooth": 1.5, "solid": 1.5, "slaps": 2.0, "dank": 1.9, "nailed": 2.5,
 }  # fmt: skip
 
+#: Emojis VADER reads wrongly or not at all (it reads an emoji as its Unicode name:
+#: "pouting face", "thumbs down", "fire" (-1.4), "broken heart" (+0.27)). Each gets a
+#: word from VADER's lexicon that carries what the emoji means in a social post.
+EMOJI_OVERRIDES = {
+    "\U0001f621": "furious",  # pouting face
+    "\U0001f624": "annoyed",  # face with steam from nose
+    "\U0001f44e": "bad",  # thumbs down
+    "\U0001f44d": "good",  # thumbs up
+    "\U0001f525": "awesome",  # fire
+    "\U0001f494": "heartbroken",  # broken heart
+    "\U0001f4af": "great",  # hundred points
+}
+
 _WORD = r"[\w'\u2019]+"
 
 # A buying signal. English, then es, pt, it, fr, de, nl.
@@ -278,9 +291,9 @@ EAGER_FLOOR = 0.4
 
 
 def _found(pattern: re.Pattern, text: str) -> bool:
-    """``pattern`` occurs in ``text`` without a negator in the two words before it."""
+    """``pattern`` occurs in ``text`` without a negator in the three words before it."""
     for match in pattern.finditer(text):
-        before = re.findall(_WORD, text[: match.start()].lower())[-2:]
+        before = re.findall(_WORD, text[: match.start()].lower())[-3:]
         if not _NEGATORS.intersection(before):
             return True
     return False
@@ -294,6 +307,7 @@ class VaderModel:
 
         self._analyzer = SentimentIntensityAnalyzer()
         self._analyzer.lexicon.update(EXTRA_LEXICON)
+        self._analyzer.emojis.update(EMOJI_OVERRIDES)
 
     def polarity(self, text: str) -> float:
         return float(self._analyzer.polarity_scores(text)["compound"])
