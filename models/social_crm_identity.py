@@ -105,6 +105,25 @@ class SocialCrmIdentity(models.Model):
                 vals["match_reason"] = vals.get("match_reason") or "manual"
         return super().create(vals_list)
 
+    def write(self, vals):
+        res = super().write(vals)
+        if vals.get("link_state") == "confirmed" or (
+            vals.get("partner_id") and "link_state" not in vals
+        ):
+            self._log_unlogged_history()
+        return res
+
+    def _log_unlogged_history(self):
+        """A late confirmation brings the person's earlier interactions to the chatter."""
+        confirmed = self.filtered(lambda i: i.link_state == "confirmed" and i.partner_id)
+        if not confirmed:
+            return
+        pending = self.env["social.crm.interaction"].search(
+            [("identity_id", "in", confirmed.ids), ("message_id", "=", False)], order="date"
+        )
+        if pending:
+            self.env["social.crm.account"]._ingest_log_chatter(pending)
+
     @api.model
     def _values_from_profile_url(self, url):
         try:

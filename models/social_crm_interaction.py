@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 
 from .social_crm_account import NETWORKS
 
@@ -30,7 +30,12 @@ class SocialCrmInteraction(models.Model):
     network = fields.Selection(NETWORKS, required=True, index=True)
     identity_id = fields.Many2one("social.crm.identity", index=True, ondelete="cascade")
     partner_id = fields.Many2one(
-        "res.partner", related="identity_id.partner_id", store=True, index=True
+        "res.partner",
+        compute="_compute_partner_id",
+        store=True,
+        index=True,
+        help="The contact, once the author's identity is confirmed; a suggestion "
+        "shows nothing on the suggested contact until someone confirms it.",
     )
     kind = fields.Selection(KINDS, required=True, index=True)
     text = fields.Text()
@@ -61,6 +66,14 @@ class SocialCrmInteraction(models.Model):
             "An interaction URL must start with http:// or https://.",
         ),
     ]
+
+    @api.depends("identity_id.partner_id", "identity_id.link_state")
+    def _compute_partner_id(self):
+        for interaction in self:
+            identity = interaction.identity_id
+            interaction.partner_id = (
+                identity.partner_id if identity.link_state == "confirmed" else False
+            )
 
     def _compute_summary(self):
         kinds = dict(KINDS)

@@ -1,0 +1,87 @@
+from datetime import datetime, timezone
+
+from odoo.tests import tagged
+from odoo.tests.common import TransactionCase
+
+from ..social_crm_module.interaction import Author, Interaction, Kind, Network, Page
+
+
+@tagged("post_install", "-at_install")
+class TestIdentityReview(TransactionCase):
+    """A same-name suggestion shows nothing on the contact until a person confirms it."""
+
+    def test_suggestion_is_invisible_until_confirmed_then_history_follows(self):
+        account = self.env["social.crm.account"].create(
+            {"name": "Brand", "network": "x", "base_url": "https://api.x.example"}
+        )
+        grace = self.env["res.partner"].create({"name": "Grace Hopper"})
+        who = Author(
+            network=Network.X, external_id="42", handle="ghopper", display_name="Grace Hopper"
+        )
+        items = tuple(
+            Interaction(
+                network=Network.X,
+                external_id=str(n),
+                kind=Kind.MENTION,
+                author=who,
+                created_at=datetime(2026, 11, n, tzinfo=timezone.utc),
+                text=f"tweet {n}",
+            )
+            for n in (1, 2)
+        )
+        interactions = account._ingest_page(Page(items=items))
+        identity = interactions.identity_id
+        self.assertEqual((identity.partner_id, identity.link_state), (grace, "suggested"))
+        self.assertFalse(interactions.partner_id)
+        self.assertEqual(grace.social_interaction_count, 0)
+        self.assertFalse(interactions.message_id)
+
+        identity.action_confirm()
+        self.assertEqual(interactions.partner_id, grace)
+        self.assertEqual(grace.social_interaction_count, 2)
+        notes = interactions.message_id
+        self.assertEqual(len(notes), 2)
+        self.assertEqual(set(notes.mapped("res_id")), {grace.id})
+        self.assertEqual(sorted(notes.mapped("date")), sorted(interactions.mapped("date")))
+        # confirming again logs nothing twice
+        identity.action_confirm()
+        self.assertEqual(
+            len(
+                self.env["mail.message"].search(
+                    [
+                        ("model", "=", "res.partner"),
+                        ("res_id", "=", grace.id),
+                        (
+                            "subtype_id",
+                            "=",
+                            self.env.ref("social_crm_module.mt_social_interaction").id,
+                        ),
+                    ]
+                )
+            ),
+            2,
+        )
+
+    def test_rejecting_a_suggestion_leaves_the_contact_untouched(self):
+        account = self.env["social.crm.account"].create(
+            {"name": "Brand", "network": "x", "base_url": "https://api.x.example"}
+        )
+        ada = self.env["res.partner"].create({"name": "Ada Lovelace"})
+        who = Author(network=Network.X, external_id="43", handle="ada", display_name="Ada Lovelace")
+        interaction = account._ingest_page(
+            Page(
+                items=(
+                    Interaction(
+                        network=Network.X,
+                        external_id="t1",
+                        kind=Kind.LIKE,
+                        author=who,
+                        created_at=datetime(2026, 11, 3, tzinfo=timezone.utc),
+                    ),
+                )
+            )
+        )
+        interaction.identity_id.action_reject()
+        self.assertFalse(interaction.partner_id)
+        self.assertEqual(ada.social_interaction_count, 0)
+        self.assertIn(ada, interaction.identity_id.rejected_partner_ids)
