@@ -46,8 +46,10 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 import requests
 
@@ -59,7 +61,7 @@ from ..errors import (
     RateLimited,
     TransientError,
 )
-from ..http import json_object, request
+from ..http import json_object, request, retry_at_from_headers
 from ..interaction import Author, Interaction, Kind, Network, Page, parse_datetime
 from .base import Connector, batched
 
@@ -99,6 +101,15 @@ _LINK = re.compile(r"(?:^|(?<=[\s(]))https?://[^\s<>\"]+", re.IGNORECASE)
 _TRAILING = ".,;:!?'\""
 
 
+@dataclass(frozen=True, slots=True)
+class RateLimit:
+    """What the PDS said about our budget in its last response (``RateLimit-*``)."""
+
+    limit: int | None = None
+    remaining: int | None = None
+    reset: datetime | None = None
+
+
 class BlueskyConnector(Connector):
     network = Network.BLUESKY
     max_text_length = 300
@@ -119,6 +130,8 @@ class BlueskyConnector(Connector):
         self._handle = ""
         #: status and XRPC error name of the last failed response (never its body)
         self._failure: tuple[int, str] = (0, "")
+        #: the RateLimit-* headers of the last response that had them, for the caller
+        self.rate_limit: RateLimit | None = None
 
     @property
     def limit(self) -> int:
@@ -142,12 +155,20 @@ class BlueskyConnector(Connector):
             timeout=self.timeout,
             network=NETWORK,
             headers=headers,
-            hooks={"response": self._note_failure},
+            hooks={"response": self._note_response},
             allow_redirects=False,
             **kwargs,
         )
 
-    def _note_failure(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
+    def _note_response(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        headers = response.headers
+        if "RateLimit-Limit" in headers or "RateLimit-Remaining" in headers:
+            reset = headers.get("RateLimit-Reset")
+            self.rate_limit = RateLimit(
+                limit=_int(headers.get("RateLimit-Limit")),
+                remaining=_int(headers.get("RateLimit-Remaining")),
+                reset=retry_at_from_headers({"RateLimit-Reset": reset}) if reset else None,
+            )
         if response.status_code < 400:
             return
         name = ""
@@ -453,6 +474,11 @@ class BlueskyConnector(Connector):
                 facets.append(_facet(text, match.start(), end, "mention", did=resolved[handle]))
         for match in _LINK.finditer(text):
             url = _trim_url(match.group(0))
+            try:
+                if not urlsplit(url).hostname:
+                    continue
+            except ValueError:
+                continue
             end = match.start() + len(url)
             facets.append(_facet(text, match.start(), end, "link", uri=url))
         facets.sort(key=lambda f: f["index"]["byteStart"])
@@ -482,6 +508,13 @@ class BlueskyConnector(Connector):
 
 class _Skip(Exception):
     """A notification that cannot become an interaction: counted, never fatal."""
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
 
 
 def post_url(actor: str, rkey: str) -> str:

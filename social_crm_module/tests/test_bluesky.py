@@ -10,7 +10,7 @@ import pytest
 
 from social_crm_module import errors
 from social_crm_module.connectors import connector_class
-from social_crm_module.connectors.bluesky import BlueskyConnector
+from social_crm_module.connectors.bluesky import BlueskyConnector, RateLimit
 from social_crm_module.interaction import Kind, Network
 from social_crm_module.testing import FakeServer
 
@@ -132,7 +132,10 @@ def test_stored_tokens_are_reused(server):
     assert connector.updated_credentials == {}
 
 
-@pytest.mark.parametrize(("status", "fixture"), [(400, "error_expired"), (401, "error_401")])
+@pytest.mark.parametrize(
+    ("status", "fixture"),
+    [(400, "error_expired"), (400, "error_invalid_token"), (401, "error_401")],
+)
 def test_expired_token_is_refreshed_once(server, status, fixture):
     server.add("GET", NOTIFICATIONS, status=status, json=load(fixture), times=1)
     server.add("POST", REFRESH, json=load("session_refreshed"))
@@ -404,10 +407,10 @@ def test_crash_mid_walk_resumes_without_gaps_or_repeats(server):
     stored.append((ids(walk), walk.cursor))
 
     # run three (a new process) resumes from the stored cursor and finishes the walk
-    resumed = list(make(server, limit=3).iter_pages(stored[-1][1]))
+    resumed = list(make(server, limit=3).iter_pages(stored[-1][1], max_pages=5))
     for page in resumed:
         stored.append((ids(page), page.cursor))
-    assert resumed[-1].has_more is False
+    assert [page.has_more for page in resumed] == [False]  # the walk ends on its next page
 
     # and the run after that finds nothing new
     idle = make(server, limit=3).fetch(stored[-1][1])
@@ -598,11 +601,27 @@ def test_429_with_ratelimit_reset(server):
             "RateLimit-Policy": "3000;w=300",
         },
     )
+    connector = make(server)
     with pytest.raises(errors.RateLimited) as info:
-        make(server).fetch(None)
-    assert info.value.retry_at == datetime.fromtimestamp(1795342500, tz=timezone.utc)
+        connector.fetch(None)
+    reset = datetime.fromtimestamp(1795342500, tz=timezone.utc)
+    assert info.value.retry_at == reset
     assert "RateLimitExceeded" in str(info.value)
     assert len(server.requests) == 1
+    assert connector.rate_limit == RateLimit(limit=3000, remaining=0, reset=reset)
+
+
+def test_rate_limit_headers_are_exposed_on_success(server):
+    server.add(
+        "GET",
+        NOTIFICATIONS,
+        json=load("notifications_empty"),
+        headers={"RateLimit-Limit": "3000", "RateLimit-Remaining": "2999"},
+    )
+    connector = make(server)
+    assert connector.rate_limit is None
+    connector.fetch(None)
+    assert connector.rate_limit == RateLimit(limit=3000, remaining=2999, reset=None)
 
 
 def test_429_without_ratelimit_reset(server):
@@ -768,6 +787,34 @@ def test_unresolvable_mention_gets_no_facet(server):
         ["ghost.example.org"],
         ["bob.bsky.social"],
     ]  # an email address is not a mention
+
+
+@pytest.mark.parametrize(
+    ("text", "links"),
+    [
+        ("see (https://acme.example/a_(b)) now", ["https://acme.example/a_(b)"]),
+        (
+            "see https://acme.example/x, and http://b.example!",
+            ["https://acme.example/x", "http://b.example"],
+        ),
+        ("not a link: https:// or xhttps://acme.example", []),
+        ("ünïcode https://acme.example/é ok", ["https://acme.example/é"]),
+    ],
+)
+def test_link_facets(server, text, links):
+    server.add("GET", GET_SESSION, json=load("get_session"))
+    server.add("POST", CREATE_RECORD, json=load("created_post"))
+    make(server).reply(REPLY_REF, text)
+    record = server.requests_to(CREATE_RECORD)[0].json()["record"]
+    raw = text.encode()
+    found = []
+    for facet in record.get("facets", []):
+        (feature,) = facet["features"]
+        start, end = facet["index"]["byteStart"], facet["index"]["byteEnd"]
+        assert raw[start:end].decode() == feature["uri"]
+        found.append(feature["uri"])
+    assert found == links
+    assert server.requests_to(RESOLVE) == []
 
 
 def test_reply_refuses_bad_input_without_a_request(server):
