@@ -82,6 +82,8 @@ DEFAULT_LIMIT = 50
 MAX_LIMIT = 100
 WEB = "https://bsky.app"
 CURSOR_VERSION = 1
+#: at most this many notification URIs share one high-water timestamp in a cursor
+MAX_MARK_URIS = 1000
 #: tokens that mean "the access token is no good any more" on a 400
 _EXPIRED = frozenset({"ExpiredToken", "InvalidToken"})
 
@@ -298,8 +300,8 @@ class BlueskyConnector(Connector):
         skipped = 0
         for raw in raw_items:
             indexed = _indexed_at(raw)
-            if indexed is not None:
-                uri = str(raw.get("uri") or "")
+            uri = str(raw.get("uri") or "") if indexed is not None else ""
+            if indexed is not None and _AT_URI.match(uri):  # only what can be named again
                 if mark is not None and _seen(mark, indexed, uri):
                     reached = True
                     continue
@@ -310,7 +312,7 @@ class BlueskyConnector(Connector):
                 skipped += 1
                 problems.append(str(skip))
                 continue
-            items.append((indexed, item))  # type: ignore[arg-type]
+            items.append((indexed or item.created_at, item))
         items.sort(key=lambda pair: (pair[0], pair[1].external_id))
 
         top = walk["top"] if walk else page_mark
@@ -417,7 +419,7 @@ class BlueskyConnector(Connector):
             record["facets"] = facets
         did, handle = self._whoami()
         posted = self._create_record(did, POST, record)
-        rkey = _AT_URI.match(posted["uri"]).group(3)  # type: ignore[union-attr]
+        rkey = posted["uri"].rsplit("/", 1)[-1]  # a valid at:// URI: its last part
         brand = _author({"did": did, "handle": handle}) or Author(
             network=Network.BLUESKY, external_id=did, handle=handle
         )
@@ -619,7 +621,7 @@ def _compact(value: Any) -> str:
 
 
 def _load_json(value: Any, what: str) -> Any:
-    if not isinstance(value, str) or not value.strip() or len(value) > 20_000:
+    if not isinstance(value, str) or not value.strip() or len(value) > 200_000:
         raise ValueError(f"bluesky: {what} is not compact JSON")
     try:
         return json.loads(value)
@@ -698,7 +700,7 @@ def _valid_mark(mark: Any) -> bool:
     uris = mark["u"]
     return (
         isinstance(uris, list)
-        and 0 < len(uris) <= MAX_LIMIT
+        and 0 < len(uris) <= MAX_MARK_URIS
         and all(isinstance(u, str) and _AT_URI.match(u) for u in uris)
     )
 

@@ -504,6 +504,22 @@ def test_malformed_items_are_skipped_not_fatal(server):
     )
 
 
+def test_malformed_newest_item_does_not_poison_the_cursor(server):
+    body = load("notifications_first")
+    body["notifications"][0]["uri"] = "https://not.an.at.uri/x"
+    body["notifications"][0]["indexedAt"] = "2026-11-21T12:00:00.000Z"
+    server.add("GET", NOTIFICATIONS, json=body)
+    connector = make(server)
+    page = connector.fetch(None)
+    assert page.skipped == 1
+    assert decode(page.cursor)["hw"] == {
+        "t": "2026-11-21T08:02:00.000000Z",
+        "u": [note_uri(BOB, 2, "app.bsky.feed.like")],
+    }
+    again = connector.fetch(page.cursor)  # the cursor it gave is one it takes back
+    assert ids(again) == []
+
+
 def test_bad_cursor_is_refused_without_a_request(server):
     connector = make(server)
     bad = [
