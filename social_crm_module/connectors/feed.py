@@ -331,7 +331,7 @@ def http_url(value: str, base: str = "") -> str:
     value = (value or "").strip()
     if not value or any(ch in value for ch in "\x00\r\n\t "):
         return ""
-    if base:
+    if base and not value.lower().startswith(("http://", "https://")):
         try:
             value = urljoin(base, value)
         except ValueError:
