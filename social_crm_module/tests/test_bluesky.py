@@ -504,6 +504,24 @@ def test_malformed_items_are_skipped_not_fatal(server):
     )
 
 
+def test_invalid_handle_and_quote_with_media(server):
+    body = load("notifications_page1")
+    quote = body["notifications"][2]
+    quote["author"] = {**quote["author"], "handle": "handle.invalid", "displayName": ""}
+    del quote["reasonSubject"]
+    quote["record"]["embed"] = {
+        "$type": "app.bsky.embed.recordWithMedia",
+        "record": {"record": {"uri": BRAND_POST, "cid": "bafyreifakecid0001post"}},
+        "media": {"$type": "app.bsky.embed.images", "images": []},
+    }
+    server.add("GET", NOTIFICATIONS, json=body)
+    item = make(server).fetch(None).items[0]
+    assert (item.kind, item.subject_id) == (Kind.QUOTE, BRAND_POST)
+    assert (item.author.handle, item.author.website) == ("", "")
+    assert item.author.profile_url == f"https://bsky.app/profile/{BOB}"
+    assert item.url == f"https://bsky.app/profile/{BOB}/post/3lnote0000006"
+
+
 def test_malformed_newest_item_does_not_poison_the_cursor(server):
     body = load("notifications_first")
     body["notifications"][0]["uri"] = "https://not.an.at.uri/x"
