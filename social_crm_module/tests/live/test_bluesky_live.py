@@ -67,7 +67,10 @@ def test_mention_reaches_brand_notifications(devnet):
             timeout=10,
         )
         r.raise_for_status()
-        return [n for n in r.json()["notifications"] if n["reason"] == "mention"]
+        return [
+            n
+            for n in r.json()["notifications"]
+            if n["reason"] == "mention" and n["author"]["did"] == alice["did"]
+        ]
 
-    got = _poll(mentions)
-    assert got and got[0]["author"]["did"] == alice["did"]
+    assert _poll(mentions), "alice's mention never reached the brand"
