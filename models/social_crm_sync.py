@@ -352,13 +352,12 @@ class SocialCrmAccountSync(models.Model):
     #: the longest back-off after repeated transient failures
     _sync_max_backoff = timedelta(hours=6)
 
-    def _sync_one_page(self):
+    def _sync_one_page(self, connector=None):
         """Fetch and ingest the page after the stored cursor; return has_more."""
         self.ensure_one()
-        connector = self._get_connector()
+        connector = connector or self._get_connector()
         page = connector.fetch(self.cursor or None)
         self._ingest_page(page)
-        self._store_refreshed_credentials(connector)
         self.write(
             {"state": "connected", "last_error": False, "failure_count": 0, "next_sync_at": False}
         )
@@ -382,13 +381,18 @@ class SocialCrmAccountSync(models.Model):
         budget = max_pages or self._sync_page_budget
         pages = 0
         before = len(self.interaction_ids)
+        # one connector for the run: one session, reused page after page
+        connector = self._get_connector()
         while pages < budget:
             try:
                 with self.env.cr.savepoint():
-                    has_more = self._sync_one_page()
+                    has_more = self._sync_one_page(connector)
             except ConnectorError as error:
                 self._sync_failed(error)
                 break
+            finally:
+                # tokens refreshed during a page that then failed are kept too
+                self._store_refreshed_credentials(connector)
             pages += 1
             self._sync_commit()
             if not has_more:

@@ -157,6 +157,43 @@ class TestSync(TransactionCase):
         self.assertNotIn("s3cr3t", self.bad.last_error)
 
     @mute_logger(SYNC_LOGGER)
+    @mute_logger(SYNC_LOGGER)
+    def test_refreshed_tokens_survive_a_failing_page(self):
+        """A session refreshed during a call that then fails must not be lost."""
+
+        class Refreshing(FakeConnector):
+            def fetch(self, cursor):
+                self.updated_credentials = {"access_jwt": "fake-new-access"}
+                raise RateLimited("after refresh")
+
+        bsky = self.env["social.crm.account"].create(
+            {
+                "name": "sky",
+                "network": "bluesky",
+                "base_url": "https://pds.example",
+                "state": "connected",
+                "session_access_jwt": "fake-old-access",
+            }
+        )
+        with patch.object(
+            type(self.env["social.crm.account"]), "_get_connector", lambda account: Refreshing({})
+        ):
+            bsky._sync()
+        self.assertEqual(bsky.sudo().session_access_jwt, "fake-new-access")
+        self.assertIn("RateLimited", bsky.last_error)
+
+    def test_one_connector_per_run(self):
+        made = []
+
+        def get_connector(account):
+            made.append(account)
+            return FakeConnector({None: page(0, 2, "a", has_more=True), "a": page(2, 2, "b")})
+
+        with patch.object(type(self.env["social.crm.account"]), "_get_connector", get_connector):
+            self.ok._sync()
+        self.assertEqual(made, [self.ok])
+        self.assertEqual(self.ok.cursor, "b")
+
     def test_transient_backoff_grows(self):
         delays = []
         for _run in range(3):
