@@ -3,3 +3,4 @@ from . import test_advocate_scoring
 from . import test_ingest
 from . import test_sync
 from . import test_identity_review
+from . import test_classify

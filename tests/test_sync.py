@@ -157,7 +157,6 @@ class TestSync(TransactionCase):
         self.assertNotIn("s3cr3t", self.bad.last_error)
 
     @mute_logger(SYNC_LOGGER)
-    @mute_logger(SYNC_LOGGER)
     def test_refreshed_tokens_survive_a_failing_page(self):
         """A session refreshed during a call that then fails must not be lost."""
 
@@ -194,6 +193,7 @@ class TestSync(TransactionCase):
         self.assertEqual(made, [self.ok])
         self.assertEqual(self.ok.cursor, "b")
 
+    @mute_logger(SYNC_LOGGER)
     def test_transient_backoff_grows(self):
         delays = []
         for _run in range(3):

@@ -1,0 +1,62 @@
+from odoo import api, models
+from odoo.tools import SQL
+
+from ..social_crm_module import sentiment
+
+#: the polarity a corrected sentiment label stands for
+CORRECTED_POLARITY = {"positive": 0.5, "neutral": 0.0, "negative": -0.5}
+
+
+class SocialCrmAccount(models.Model):
+    """New interactions are classified (intent, polarity) as they are ingested."""
+
+    _inherit = "social.crm.account"
+
+    def _social_crm_after_ingest(self, interactions):
+        interactions = super()._social_crm_after_ingest(interactions)
+        self.env["social.crm.interaction"]._classify(interactions)
+        return interactions
+
+
+class SocialCrmInteraction(models.Model):
+    _inherit = "social.crm.interaction"
+
+    @api.model
+    def _classify(self, interactions):
+        """Classify in one batch and write in one UPDATE; corrections are never touched.
+
+        Interactions without text (likes, reposts, follows) are left unclassified:
+        their polarity is 0 for the score, which is what a like without words says.
+        """
+        todo = interactions.filtered(lambda i: i.text and not i.classification_corrected)
+        if not todo:
+            return
+        results = sentiment.classify_many(todo.mapped("text"))
+        self.flush_model()
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE social_crm_interaction i
+                   SET intent = v.intent, polarity = v.polarity, sentiment = v.label
+                  FROM unnest(%s::int[], %s::varchar[], %s::float8[], %s::varchar[])
+                       AS v(id, intent, polarity, label)
+                 WHERE i.id = v.id AND NOT COALESCE(i.classification_corrected, false)
+                """,
+                todo.ids,
+                [r.intent for r in results],
+                [r.polarity for r in results],
+                [r.label for r in results],
+            )
+        )
+        todo.invalidate_recordset(["intent", "polarity", "sentiment"])
+
+    def write(self, vals):
+        """A person's intent or sentiment is a correction: flag it, and let the
+        polarity follow a corrected label so the advocate score does too."""
+        if ("intent" in vals or "sentiment" in vals) and not self.env.context.get(
+            "social_crm_classifying"
+        ):
+            vals = dict(vals, classification_corrected=True)
+            if "sentiment" in vals and "polarity" not in vals:
+                vals["polarity"] = CORRECTED_POLARITY.get(vals["sentiment"], 0.0)
+        return super().write(vals)

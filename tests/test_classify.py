@@ -1,0 +1,66 @@
+from datetime import datetime, timezone
+
+from odoo.tests import tagged
+from odoo.tests.common import TransactionCase
+
+from ..social_crm_module.interaction import Author, Interaction, Kind, Network, Page
+
+
+@tagged("post_install", "-at_install")
+class TestClassify(TransactionCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.account = cls.env["social.crm.account"].create(
+            {"name": "Brand", "network": "mastodon", "base_url": "https://m.example"}
+        )
+        who = Author(network=Network.MASTODON, external_id="a@m.example", handle="a@m.example")
+        texts = {
+            "love": "I absolutely love this desk, the best thing in my office!",
+            "broken": "My order arrived broken and support never answered. Terrible.",
+            "question": "Do you ship to Canada?",
+            "like": "",
+        }
+        cls.page = Page(
+            items=tuple(
+                Interaction(
+                    network=Network.MASTODON,
+                    external_id=key,
+                    author=who,
+                    text=text,
+                    kind=Kind.LIKE if not text else Kind.MENTION,
+                    created_at=datetime(2026, 11, 1, tzinfo=timezone.utc),
+                )
+                for key, text in texts.items()
+            )
+        )
+
+    def _get(self, external_id):
+        return self.env["social.crm.interaction"].search([("external_id", "=", external_id)])
+
+    def test_ingest_classifies_intent_and_polarity(self):
+        self.account._ingest_page(self.page)
+        love, broken, question = self._get("love"), self._get("broken"), self._get("question")
+        self.assertEqual((love.intent, love.sentiment), ("praise", "positive"))
+        self.assertGreater(love.polarity, 0.3)
+        self.assertEqual((broken.intent, broken.sentiment), ("complaint", "negative"))
+        self.assertLess(broken.polarity, -0.1)
+        self.assertEqual(question.intent, "question")
+        self.assertFalse(self._get("like").intent)
+        self.assertFalse(love.classification_corrected)
+
+    def test_a_correction_survives_a_resync_and_moves_the_polarity(self):
+        self.account._ingest_page(self.page)
+        love = self._get("love")
+        love.write({"sentiment": "negative", "intent": "complaint"})  # sarcasm, says a person
+        self.assertTrue(love.classification_corrected)
+        self.assertEqual(love.polarity, -0.5)
+        self.account._ingest_page(self.page)  # the same page again
+        self.env["social.crm.interaction"]._classify(love)  # even if asked to reclassify
+        self.assertEqual(
+            (love.intent, love.sentiment, love.polarity), ("complaint", "negative", -0.5)
+        )
+        corrected = self.env["social.crm.interaction"].search_count(
+            [("classification_corrected", "=", True)]
+        )
+        self.assertEqual(corrected, 1)
