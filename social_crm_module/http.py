@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -147,6 +148,41 @@ def retry_at_from_headers(
             continue
         return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
     return None
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimit:
+    """What a network said about our budget in its last response."""
+
+    limit: int | None = None
+    remaining: int | None = None
+    reset: datetime | None = None
+
+
+def rate_limit_from_headers(headers: Mapping[str, str], prefix: str) -> RateLimit | None:
+    """Read ``<prefix>-Limit``, ``-Remaining`` and ``-Reset``, or ``None`` if absent.
+
+    Mastodon sends ``X-RateLimit-*``, Bluesky ``RateLimit-*``; the reset is read by
+    :func:`retry_at_from_headers`, whatever its format.
+    """
+    lowered = {k.lower(): v for k, v in headers.items()}
+    prefix = prefix.lower()
+    limit, remaining = lowered.get(f"{prefix}-limit"), lowered.get(f"{prefix}-remaining")
+    if limit is None and remaining is None:
+        return None
+    reset = lowered.get(f"{prefix}-reset")
+    return RateLimit(
+        limit=_int(limit),
+        remaining=_int(remaining),
+        reset=retry_at_from_headers({f"{prefix}-reset": reset}) if reset else None,
+    )
+
+
+def _int(value: object) -> int | None:
+    try:
+        return int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
 
 
 def _error_detail(response: requests.Response) -> str:

@@ -46,7 +46,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
@@ -61,7 +60,7 @@ from ..errors import (
     RateLimited,
     TransientError,
 )
-from ..http import json_object, request, retry_at_from_headers
+from ..http import RateLimit, json_object, rate_limit_from_headers, request
 from ..interaction import Author, Interaction, Kind, Network, Page, parse_datetime
 from .base import Connector, batched
 
@@ -101,15 +100,6 @@ _API_CURSOR = re.compile(r"^[\x21-\x7e]{1,512}$")
 _MENTION = re.compile(r"(?:^|(?<=[\s(]))@([A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?)")
 _LINK = re.compile(r"(?:^|(?<=[\s(]))https?://[^\s<>\"]+", re.IGNORECASE)
 _TRAILING = ".,;:!?'\""
-
-
-@dataclass(frozen=True, slots=True)
-class RateLimit:
-    """What the PDS said about our budget in its last response (``RateLimit-*``)."""
-
-    limit: int | None = None
-    remaining: int | None = None
-    reset: datetime | None = None
 
 
 class BlueskyConnector(Connector):
@@ -163,14 +153,7 @@ class BlueskyConnector(Connector):
         )
 
     def _note_response(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
-        headers = response.headers
-        if "RateLimit-Limit" in headers or "RateLimit-Remaining" in headers:
-            reset = headers.get("RateLimit-Reset")
-            self.rate_limit = RateLimit(
-                limit=_int(headers.get("RateLimit-Limit")),
-                remaining=_int(headers.get("RateLimit-Remaining")),
-                reset=retry_at_from_headers({"RateLimit-Reset": reset}) if reset else None,
-            )
+        self.rate_limit = rate_limit_from_headers(response.headers, "RateLimit") or self.rate_limit
         if response.status_code < 400:
             return
         name = ""
@@ -510,13 +493,6 @@ class BlueskyConnector(Connector):
 
 class _Skip(Exception):
     """A notification that cannot become an interaction: counted, never fatal."""
-
-
-def _int(value: Any) -> int | None:
-    try:
-        return int(str(value).strip())
-    except (TypeError, ValueError):
-        return None
 
 
 def post_url(actor: str, rkey: str) -> str:

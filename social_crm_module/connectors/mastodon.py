@@ -28,7 +28,6 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from html.parser import HTMLParser
 from typing import Any, ClassVar
@@ -37,7 +36,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 import requests
 
 from ..errors import AuthError, ConnectorError, NotFound, PayloadError
-from ..http import json_body, request, retry_at_from_headers
+from ..http import RateLimit, json_body, rate_limit_from_headers, request
 from ..interaction import Author, Interaction, Kind, Network, Page, parse_datetime
 from .base import Connector, batched
 
@@ -63,15 +62,6 @@ _URL_IN_TEXT = re.compile(r"https?://\S+")
 _MENTION_IN_TEXT = re.compile(r"@([A-Za-z0-9_][A-Za-z0-9_.-]*)@[A-Za-z0-9.-]+[A-Za-z0-9]")
 #: Mastodon counts every URL as 23 characters
 URL_LENGTH = 23
-
-
-@dataclass(frozen=True, slots=True)
-class RateLimit:
-    """What the instance said about our budget in its last response."""
-
-    limit: int | None = None
-    remaining: int | None = None
-    reset: datetime | None = None
 
 
 class MastodonConnector(Connector):
@@ -136,16 +126,8 @@ class MastodonConnector(Connector):
         )
 
     def _note_rate_limit(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
-        headers = response.headers
-        if not any(h in headers for h in ("X-RateLimit-Limit", "X-RateLimit-Remaining")):
-            return
-        reset = None
-        if headers.get("X-RateLimit-Reset"):
-            reset = retry_at_from_headers({"X-RateLimit-Reset": headers["X-RateLimit-Reset"]})
-        self.rate_limit = RateLimit(
-            limit=_int(headers.get("X-RateLimit-Limit")),
-            remaining=_int(headers.get("X-RateLimit-Remaining")),
-            reset=reset,
+        self.rate_limit = (
+            rate_limit_from_headers(response.headers, "X-RateLimit") or self.rate_limit
         )
 
     def _json(self, method: str, path: str, what: str, **kwargs: Any) -> Any:
@@ -439,13 +421,6 @@ class MastodonConnector(Connector):
 
 class _Skip(Exception):
     """A notification that cannot become an interaction: counted, never fatal."""
-
-
-def _int(value: Any) -> int | None:
-    try:
-        return int(str(value).strip())
-    except (TypeError, ValueError):
-        return None
 
 
 def _id_key(value: str) -> tuple[int, str]:

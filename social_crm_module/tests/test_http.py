@@ -5,7 +5,14 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from social_crm_module import errors
-from social_crm_module.http import json_object, new_session, request, retry_at_from_headers
+from social_crm_module.http import (
+    RateLimit,
+    json_object,
+    new_session,
+    rate_limit_from_headers,
+    request,
+    retry_at_from_headers,
+)
 from social_crm_module.testing import FakeServer
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=timezone.utc)
@@ -104,3 +111,18 @@ def test_error_message_never_echoes_headers(server):
 )
 def test_retry_at_from_headers(headers, expected):
     assert retry_at_from_headers(headers, now=NOW) == expected
+
+
+def test_rate_limit_from_headers_reads_either_prefix():
+    mastodon = rate_limit_from_headers(
+        {
+            "X-RateLimit-Limit": "300",
+            "X-RateLimit-Remaining": "7",
+            "X-RateLimit-Reset": "2026-11-22T12:10:00.000Z",
+        },
+        "X-RateLimit",
+    )
+    assert mastodon == RateLimit(300, 7, NOW + timedelta(minutes=10))
+    bluesky = rate_limit_from_headers({"ratelimit-remaining": "0"}, "RateLimit")
+    assert bluesky == RateLimit(None, 0, None)
+    assert rate_limit_from_headers({"Content-Type": "text/plain"}, "RateLimit") is None
