@@ -10,6 +10,8 @@ from . import res_partner
 from . import social_crm_advocate
 from . import res_partner_advocate
 from . import res_config_settings_advocate
+from . import res_partner_privacy
+from . import res_config_settings_privacy
 from . import crm_lead
 from . import sale_order
 from . import social_crm_display

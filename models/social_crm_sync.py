@@ -117,10 +117,11 @@ class SocialCrmAccount(models.Model):
             return
         rows = [
             SQL(
-                "(%s, %s, %s, %s)",
+                "(%s, %s::varchar, %s::varchar, %s::int)",
                 identity.id,
-                by_id[identity.external_id].handle or identity.handle,
-                by_id[identity.external_id].display_name or identity.display_name_network,
+                # Odoo reads an empty char as False: send NULL, never a boolean
+                by_id[identity.external_id].handle or identity.handle or None,
+                by_id[identity.external_id].display_name or identity.display_name_network or None,
                 by_id[identity.external_id].followers_count,
             )
             for identity in identities
