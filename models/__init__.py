@@ -5,6 +5,7 @@ from . import social_crm_interaction
 from . import social_crm_interaction_sentiment
 from . import social_crm_sync
 from . import social_crm_classify
+from . import social_crm_routing
 from . import social_crm_partner_mixin
 from . import res_partner
 from . import social_crm_advocate

@@ -1,0 +1,168 @@
+from markupsafe import Markup
+
+from odoo import api, fields, models
+
+from .social_crm_interaction_sentiment import INTENTS
+
+
+class SocialCrmRoutingRule(models.Model):
+    """What happens to an interaction of a given intent: an activity or a lead."""
+
+    _name = "social.crm.routing.rule"
+    _description = "Social CRM routing rule"
+    _order = "sequence, id"
+
+    name = fields.Char(required=True, translate=True)
+    sequence = fields.Integer(default=10)
+    active = fields.Boolean(default=True)
+    company_id = fields.Many2one("res.company", default=lambda self: self.env.company)
+    intent = fields.Selection(INTENTS, required=True)
+    action = fields.Selection(
+        [("activity", "Schedule an activity"), ("lead", "Create a lead")],
+        required=True,
+        default="activity",
+    )
+    user_id = fields.Many2one(
+        "res.users",
+        "Assign to",
+        help="Used when the contact has no salesperson (activities) and for leads.",
+    )
+    team_id = fields.Many2one("crm.team", "Sales team")
+    only_prospects = fields.Boolean(
+        "Only unknown authors and non-customers",
+        default=True,
+        help="Leads: skip people who already have a confirmed sale order.",
+    )
+
+
+class SocialCrmInteraction(models.Model):
+    _inherit = "social.crm.interaction"
+
+    routed = fields.Boolean(readonly=True, copy=False, index=True)
+    lead_id = fields.Many2one("crm.lead", readonly=True, copy=False, index="btree_not_null")
+
+
+class CrmLead(models.Model):
+    _inherit = "crm.lead"
+
+    social_interaction_id = fields.Many2one(
+        "social.crm.interaction", "Social interaction", readonly=True, index="btree_not_null"
+    )
+    social_identity_id = fields.Many2one(
+        related="social_interaction_id.identity_id", string="Social identity"
+    )
+
+
+class SocialCrmAccount(models.Model):
+    _inherit = "social.crm.account"
+
+    def _social_crm_after_ingest(self, interactions):
+        interactions = super()._social_crm_after_ingest(interactions)  # classified first
+        self.env["social.crm.routing.rule"]._route(interactions)
+        return interactions
+
+
+class SocialCrmRoutingRuleRouting(models.Model):
+    _inherit = "social.crm.routing.rule"
+
+    @api.model
+    def _route(self, interactions):
+        """Apply the first matching rule to each interaction, once (``routed``)."""
+        todo = interactions.filtered(lambda i: i.intent and not i.routed)
+        if not todo:
+            return
+        rules = self.search([("intent", "in", list(set(todo.mapped("intent"))))])
+        customers = set(
+            self.env["sale.order"]
+            .sudo()
+            ._read_group(
+                [("partner_id", "in", todo.partner_id.ids), ("state", "=", "sale")],
+                ["partner_id"],
+            )
+        )
+        customer_ids = {partner.id for (partner,) in customers}
+        activities, leads = [], []
+        for interaction in todo:
+            rule = next((r for r in rules if r.intent == interaction.intent), None)
+            if not rule:
+                continue
+            if rule.action == "activity":
+                activities.append((rule, interaction))
+            elif not (rule.only_prospects and interaction.partner_id.id in customer_ids):
+                leads.append((rule, interaction))
+        self._route_activities(activities)
+        self._route_leads(leads)
+        todo.sudo().write({"routed": True})
+
+    def _route_activities(self, pairs):
+        if not pairs:
+            return
+        todo_type = self.env.ref("mail.mail_activity_data_todo")
+        values = []
+        for rule, interaction in pairs:
+            partner = interaction.partner_id
+            record = partner or interaction.account_id
+            user = (partner.user_id if partner else False) or rule.user_id or record.create_uid
+            values.append(
+                {
+                    "res_model_id": self.env["ir.model"]._get_id(record._name),
+                    "res_id": record.id,
+                    "activity_type_id": todo_type.id,
+                    "summary": self.env._(
+                        "%(intent)s from %(handle)s",
+                        intent=dict(INTENTS)[interaction.intent],
+                        handle=interaction.identity_id.handle or "",
+                    ),
+                    "note": Markup("<p>{}</p><p>{}</p>").format(
+                        interaction.text or "", interaction.url or ""
+                    ),
+                    "user_id": user.id,
+                }
+            )
+        # Odoo subscribes the assignee once per activity: two activities for the same
+        # user on the same record in one create() would insert that follower twice
+        Activity = self.env["mail.activity"].sudo()
+        first, repeats, seen = [], [], set()
+        for vals in values:
+            key = (vals["res_model_id"], vals["res_id"], vals["user_id"])
+            (repeats if key in seen else first).append(vals)
+            seen.add(key)
+        Activity.create(first)
+        for vals in repeats:
+            Activity.create(vals)
+
+    def _route_leads(self, pairs):
+        if not pairs:
+            return
+        Utm = self.env["utm.mixin"]
+        medium = Utm._find_or_create_record("utm.medium", "Social")
+        networks = dict(self.env["social.crm.interaction"]._fields["network"].selection)
+        values = []
+        for rule, interaction in pairs:
+            network = networks.get(interaction.network, interaction.network)
+            handle = interaction.identity_id.handle or ""
+            values.append(
+                {
+                    "name": self.env._(
+                        "Purchase intent from %(handle)s on %(network)s",
+                        handle=handle,
+                        network=network,
+                    ),
+                    "type": "lead",
+                    "partner_id": interaction.partner_id.id,
+                    "contact_name": (
+                        interaction.identity_id.display_name_network or handle
+                        if not interaction.partner_id
+                        else False
+                    ),
+                    "description": Markup("<p>{}</p>").format(interaction.text or ""),
+                    "source_id": Utm._find_or_create_record("utm.source", network).id,
+                    "medium_id": medium.id,
+                    "user_id": rule.user_id.id,
+                    "team_id": rule.team_id.id,
+                    "social_interaction_id": interaction.id,
+                }
+            )
+        leads = self.env["crm.lead"].sudo().create(values)
+        for lead in leads:
+            lead.social_interaction_id.sudo().lead_id = lead

@@ -1,0 +1,140 @@
+from datetime import datetime, timezone
+
+from odoo.tests import tagged
+from odoo.tests.common import TransactionCase
+
+from ..social_crm_module.interaction import Author, Interaction, Kind, Network, Page
+
+
+@tagged("post_install", "-at_install")
+class TestRouting(TransactionCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.account = cls.env["social.crm.account"].create(
+            {"name": "Brand", "network": "mastodon", "base_url": "https://m.example"}
+        )
+        cls.seller = cls.env.ref("base.user_demo", raise_if_not_found=False) or cls.env.user
+        cls.customer = cls.env["res.partner"].create(
+            {"name": "Carla Customer", "user_id": cls.seller.id}
+        )
+        cls.env["social.crm.identity"].create(
+            {
+                "network": "mastodon",
+                "external_id": "carla@m.example",
+                "handle": "carla@m.example",
+                "partner_id": cls.customer.id,
+                "link_state": "confirmed",
+                "match_reason": "manual",
+            }
+        )
+
+    def _page(self, rows):
+        return Page(
+            items=tuple(
+                Interaction(
+                    network=Network.MASTODON,
+                    external_id=key,
+                    kind=Kind.MENTION,
+                    text=text,
+                    author=Author(
+                        network=Network.MASTODON,
+                        external_id=who,
+                        handle=who,
+                        display_name=who.split("@")[0].title(),
+                    ),
+                    created_at=datetime(2026, 11, 10, tzinfo=timezone.utc),
+                )
+                for key, who, text in rows
+            )
+        )
+
+    def test_each_rule_fires_once(self):
+        page = self._page(
+            [
+                ("c1", "carla@m.example", "My order arrived broken and nobody answers. Terrible."),
+                ("q1", "carla@m.example", "Do you ship to Canada?"),
+                (
+                    "p1",
+                    "newbie@m.example",
+                    "Where can I buy the standing desk? I want to order two.",
+                ),
+            ]
+        )
+        Activity, Lead = self.env["mail.activity"], self.env["crm.lead"]
+        activities_before = Activity.search_count([])
+        created = self.account._ingest_page(page)
+        by_key = {i.external_id: i for i in created}
+        self.assertEqual(by_key["c1"].intent, "complaint")
+        self.assertEqual(by_key["q1"].intent, "question")
+        self.assertEqual(by_key["p1"].intent, "purchase_intent")
+        complaint = Activity.search(
+            [
+                ("res_model", "=", "res.partner"),
+                ("res_id", "=", self.customer.id),
+                ("summary", "ilike", "Complaint"),
+            ]
+        )
+        self.assertEqual(len(complaint), 1)
+        self.assertEqual(complaint.user_id, self.seller)
+        self.assertIn("arrived broken", str(complaint.note))
+        self.assertEqual(Activity.search_count([]) - activities_before, 2)
+        lead = by_key["p1"].lead_id
+        self.assertTrue(lead)
+        self.assertEqual(lead.social_interaction_id, by_key["p1"])
+        self.assertEqual(lead.source_id.name, "Mastodon")
+        self.assertEqual(lead.medium_id.name, "Social")
+        self.assertEqual(lead.contact_name, "Newbie")
+        self.assertTrue(all(created.mapped("routed")))
+        # a second sync of the same page, and a second routing pass, change nothing
+        self.account._ingest_page(page)
+        self.env["social.crm.routing.rule"]._route(created)
+        self.assertEqual(Activity.search_count([]) - activities_before, 2)
+        self.assertEqual(Lead.search_count([("social_interaction_id", "in", created.ids)]), 1)
+
+    def test_two_complaints_on_one_record_in_one_page(self):
+        page = self._page(
+            [
+                ("x1", "anon1@m.example", "Broken on arrival, terrible service."),
+                ("x2", "anon2@m.example", "Awful, it broke after a day. Terrible."),
+            ]
+        )
+        created = self.account._ingest_page(page)
+        self.assertEqual(set(created.mapped("intent")), {"complaint"})
+        activities = self.env["mail.activity"].search(
+            [("res_model", "=", "social.crm.account"), ("res_id", "=", self.account.id)]
+        )
+        self.assertEqual(len(activities), 2)
+
+    def test_no_lead_for_existing_customers(self):
+        order = self.env["sale.order"].create(
+            {
+                "partner_id": self.customer.id,
+                "order_line": [
+                    (
+                        0,
+                        0,
+                        {
+                            "product_id": self.env["product.product"]
+                            .create({"name": "Desk", "list_price": 100})
+                            .id
+                        },
+                    )
+                ],
+            }
+        )
+        order.action_confirm()
+        created = self.account._ingest_page(
+            self._page(
+                [
+                    (
+                        "p2",
+                        "carla@m.example",
+                        "Where can I buy the standing desk? I want to order two.",
+                    ),
+                ]
+            )
+        )
+        self.assertEqual(created.intent, "purchase_intent")
+        self.assertFalse(created.lead_id)
+        self.assertTrue(created.routed)
