@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime, timezone
 from typing import Any, ClassVar
@@ -79,6 +80,8 @@ _OWN_POST = frozenset({"mention", "reply", "quote"})
 POST = "app.bsky.feed.post"
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 100
+#: app.bsky.feed.post text: maxGraphemes 300, maxLength 3000 (bytes)
+MAX_TEXT_BYTES = 3000
 WEB = "https://bsky.app"
 CURSOR_VERSION = 1
 #: at most this many notification URIs share one high-water timestamp in a cursor
@@ -387,6 +390,21 @@ class BlueskyConnector(Connector):
 
     # -- writing -----------------------------------------------------------------
 
+    def check_text(self, text: str) -> str:
+        """Bluesky counts graphemes (300), not code points, and caps posts at 3000 bytes."""
+        text = (text or "").strip()
+        if not text:
+            raise ValueError("the text is empty")
+        count = graphemes(text)
+        if count > self.max_text_length:
+            raise ValueError(
+                f"{self.network.value} accepts at most {self.max_text_length} characters, "
+                f"this text has {count}"
+            )
+        if len(text.encode()) > MAX_TEXT_BYTES:
+            raise ValueError(f"{self.network.value} accepts at most {MAX_TEXT_BYTES} bytes")
+        return text
+
     def reply(self, to: str, text: str) -> Interaction:
         """Answer the post whose ``reply_ref`` is ``to``, with mention and link facets."""
         text = self.check_text(text)
@@ -489,6 +507,41 @@ class BlueskyConnector(Connector):
 
 
 # -- helpers -----------------------------------------------------------------------
+
+
+def graphemes(text: str) -> int:
+    """Count user-perceived characters, close enough to Unicode's extended clusters.
+
+    Combining marks, variation selectors, skin-tone modifiers, emoji tags and
+    whatever follows a zero-width joiner extend the previous character; regional
+    indicators pair up into one flag; CR LF is one.
+    """
+    count = 0
+    joined = pending_flag = False
+    previous = ""
+    for char in text:
+        code = ord(char)
+        extends = (
+            joined
+            or code == 0x200D
+            or 0xFE00 <= code <= 0xFE0F
+            or 0x1F3FB <= code <= 0x1F3FF
+            or 0xE0020 <= code <= 0xE007F
+            or unicodedata.category(char) in ("Mn", "Me", "Mc")
+            or (char == "\n" and previous == "\r")
+        )
+        if 0x1F1E6 <= code <= 0x1F1FF:
+            if pending_flag:
+                extends, pending_flag = True, False
+            else:
+                pending_flag = not extends
+        elif not extends:
+            pending_flag = False
+        if not extends:
+            count += 1
+        joined = code == 0x200D
+        previous = char
+    return count
 
 
 class _Skip(Exception):

@@ -10,7 +10,7 @@ import pytest
 
 from social_crm_module import errors
 from social_crm_module.connectors import connector_class
-from social_crm_module.connectors.bluesky import BlueskyConnector, RateLimit
+from social_crm_module.connectors.bluesky import BlueskyConnector, RateLimit, graphemes
 from social_crm_module.interaction import Kind, Network
 from social_crm_module.testing import FakeServer
 
@@ -923,3 +923,26 @@ def test_timestamps_are_real_utc(server):
     server.add("GET", NOTIFICATIONS, json=load("notifications_first"))
     (follow, *_) = make(server).fetch(None).items
     assert follow.created_at.utcoffset() == timedelta(0)
+
+
+def test_graphemes_count_what_people_see():
+    assert graphemes("hello") == 5
+    assert graphemes("e\u0301") == 1  # e + combining acute
+    assert graphemes("\U0001f44d\U0001f3fd") == 1  # thumbs up, skin tone
+    assert graphemes("\U0001f468\u200d\U0001f469\u200d\U0001f467") == 1  # family (ZWJ)
+    assert graphemes("\U0001f1eb\U0001f1f7\U0001f1e9\U0001f1ea") == 2  # FR DE flags
+    assert graphemes("\u2764\ufe0f!") == 2
+    assert graphemes("a\r\nb") == 3
+
+
+def test_reply_length_is_counted_in_graphemes(server):
+    connector = make(server)
+    accented = "e\u0301\u0327"  # 1 grapheme, 3 code points, 5 bytes
+    assert connector.check_text(accented * 300) == accented * 300
+    with pytest.raises(ValueError, match="at most 300 characters, this text has 301"):
+        connector.check_text(accented * 301)
+    # 300 graphemes of 18 bytes each: over the lexicon's 3000-byte cap
+    family = "\U0001f468\u200d\U0001f469\u200d\U0001f467"
+    with pytest.raises(ValueError, match="3000 bytes"):
+        connector.check_text(family * 300)
+    assert server.requests == []
