@@ -34,37 +34,6 @@ class SocialCrmRoutingRule(models.Model):
         help="Leads: skip people who already have a confirmed sale order.",
     )
 
-
-class SocialCrmInteraction(models.Model):
-    _inherit = "social.crm.interaction"
-
-    routed = fields.Boolean(readonly=True, copy=False, index=True)
-    lead_id = fields.Many2one("crm.lead", readonly=True, copy=False, index="btree_not_null")
-
-
-class CrmLead(models.Model):
-    _inherit = "crm.lead"
-
-    social_interaction_id = fields.Many2one(
-        "social.crm.interaction", "Social interaction", readonly=True, index="btree_not_null"
-    )
-    social_identity_id = fields.Many2one(
-        related="social_interaction_id.identity_id", string="Social identity"
-    )
-
-
-class SocialCrmAccount(models.Model):
-    _inherit = "social.crm.account"
-
-    def _social_crm_after_ingest(self, interactions):
-        interactions = super()._social_crm_after_ingest(interactions)  # classified first
-        self.env["social.crm.routing.rule"]._route(interactions)
-        return interactions
-
-
-class SocialCrmRoutingRuleRouting(models.Model):
-    _inherit = "social.crm.routing.rule"
-
     @api.model
     def _route(self, interactions):
         """Apply the first matching rule to each interaction, once (``routed``)."""
@@ -166,3 +135,30 @@ class SocialCrmRoutingRuleRouting(models.Model):
         leads = self.env["crm.lead"].sudo().create(values)
         for lead in leads:
             lead.social_interaction_id.sudo().lead_id = lead
+
+
+class SocialCrmInteraction(models.Model):
+    _inherit = "social.crm.interaction"
+
+    routed = fields.Boolean(readonly=True, copy=False, index=True)
+    lead_id = fields.Many2one("crm.lead", readonly=True, copy=False, index="btree_not_null")
+
+
+class CrmLead(models.Model):
+    _inherit = "crm.lead"
+
+    social_interaction_id = fields.Many2one(
+        "social.crm.interaction", "Social interaction", readonly=True, index="btree_not_null"
+    )
+    social_identity_id = fields.Many2one(
+        related="social_interaction_id.identity_id", string="Social identity"
+    )
+
+
+class SocialCrmAccount(models.Model):
+    _inherit = "social.crm.account"
+
+    def _social_crm_after_ingest(self, interactions):
+        interactions = super()._social_crm_after_ingest(interactions)  # classified first
+        self.env["social.crm.routing.rule"]._route(interactions)
+        return interactions
