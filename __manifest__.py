@@ -27,6 +27,7 @@
         "data/ir_cron_advocate_data.xml",
         "data/ir_cron_sync_data.xml",
         "data/ir_cron_retention_data.xml",
+        "data/ir_cron_campaign_data.xml",
         "data/social_crm_routing_data.xml",
         "views/social_crm_menus.xml",
         "views/social_crm_account_views.xml",
@@ -39,6 +40,7 @@
         "views/res_partner_advocate_views.xml",
         "views/res_config_settings_views.xml",
         "views/social_crm_routing_views.xml",
+        "views/social_crm_campaign_views.xml",
     ],
     "demo": [
         "demo/social_crm_demo.xml",

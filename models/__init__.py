@@ -13,6 +13,10 @@ from . import res_partner_advocate
 from . import res_config_settings_advocate
 from . import res_partner_privacy
 from . import res_config_settings_privacy
+from . import social_crm_campaign
+from . import social_crm_campaign_recipient
+from . import social_crm_campaign_trigger
+from . import social_crm_campaign_redemption
 from . import crm_lead
 from . import sale_order
 from . import social_crm_display

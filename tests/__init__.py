@@ -6,3 +6,4 @@ from . import test_identity_review
 from . import test_classify
 from . import test_privacy
 from . import test_routing
+from . import test_campaign

@@ -1,0 +1,464 @@
+import logging
+from collections import Counter
+from datetime import timedelta, timezone
+
+from markupsafe import Markup
+
+from odoo import api, fields, models
+from odoo.tools import SQL
+
+from ..social_crm_module.errors import (
+    AuthError,
+    ConnectorError,
+    NotFound,
+    NotSupported,
+    PayloadError,
+    RateLimited,
+)
+from .social_crm_account import NETWORKS
+from .social_crm_campaign import render
+
+_logger = logging.getLogger(__name__)
+
+DELIVERY_STATES = [
+    ("none", "Not on this channel"),
+    ("queued", "Queued"),
+    ("sending", "Sending"),
+    ("sent", "Sent"),
+    ("failed", "Failed"),
+    ("uncertain", "Uncertain"),
+    ("skipped", "Skipped"),
+]
+#: a delivery still "sending" after this long was cut off mid-call
+SENDING_TIMEOUT = timedelta(minutes=15)
+#: errors that trying again will not fix
+PERMANENT_ERRORS = (NotFound, NotSupported, PayloadError)
+
+
+class SocialCrmCampaignRecipient(models.Model):
+    """One coupon issued by a campaign to one person, and how it was delivered.
+
+    ``slot`` numbers a person's coupons in a campaign (1 .. limit per person); the
+    two UNIQUE constraints make a second coupon for the same slot impossible, even
+    when two syncs race.
+    """
+
+    _name = "social.crm.campaign.recipient"
+    _description = "Social Campaign Coupon"
+    _order = "id desc"
+    _rec_name = "partner_id"
+
+    campaign_id = fields.Many2one(
+        "social.crm.campaign", required=True, index=True, ondelete="cascade", readonly=True
+    )
+    company_id = fields.Many2one(related="campaign_id.company_id", store=True, index=True)
+    partner_id = fields.Many2one(
+        "res.partner", required=True, index=True, ondelete="cascade", readonly=True
+    )
+    identity_id = fields.Many2one(
+        "social.crm.identity", index="btree_not_null", ondelete="set null", readonly=True
+    )
+    network = fields.Selection(NETWORKS, readonly=True)
+    interaction_id = fields.Many2one(
+        "social.crm.interaction",
+        "Triggered by",
+        index="btree_not_null",
+        ondelete="set null",
+        readonly=True,
+    )
+    slot = fields.Integer(default=1, required=True, readonly=True)
+    coupon_id = fields.Many2one("loyalty.card", ondelete="restrict", readonly=True)
+    code = fields.Char(related="coupon_id.code")
+    advocate_tier = fields.Selection(related="partner_id.advocate_tier")
+    social_state = fields.Selection(
+        DELIVERY_STATES, "Social delivery", default="none", required=True, index=True
+    )
+    social_error = fields.Char(readonly=True)
+    social_url = fields.Char("Posted at", readonly=True)
+    social_attempts = fields.Integer(readonly=True)
+    social_next_try = fields.Datetime("Next try", readonly=True)
+    email_state = fields.Selection(
+        DELIVERY_STATES, "Email delivery", default="none", required=True, index=True
+    )
+    email_error = fields.Char(readonly=True)
+    mail_id = fields.Many2one("mail.mail", "Email", ondelete="set null", readonly=True)
+    delivered = fields.Boolean(compute="_compute_delivered", store=True)
+    delivered_at = fields.Datetime(readonly=True)
+    redemption_ids = fields.One2many("social.crm.campaign.redemption", "recipient_id")
+    redeemed = fields.Boolean(compute="_compute_redeemed", store=True)
+
+    _sql_constraints = [
+        (
+            "partner_slot_unique",
+            "UNIQUE(campaign_id, partner_id, slot)",
+            "This person already has their coupons from this campaign.",
+        ),
+        (
+            "identity_slot_unique",
+            "UNIQUE(campaign_id, identity_id, slot)",
+            "This identity already has its coupons from this campaign.",
+        ),
+        ("slot_positive", "CHECK(slot >= 1)", "The coupon slot starts at 1."),
+        ("coupon_unique", "UNIQUE(coupon_id)", "A coupon belongs to one campaign recipient."),
+    ]
+
+    @api.depends("social_state", "email_state")
+    def _compute_delivered(self):
+        for recipient in self:
+            recipient.delivered = "sent" in (recipient.social_state, recipient.email_state)
+
+    @api.depends("redemption_ids")
+    def _compute_redeemed(self):
+        for recipient in self:
+            recipient.redeemed = bool(recipient.redemption_ids)
+
+    # -- issuing ---------------------------------------------------------------------
+
+    @api.model
+    def _issue(self, campaign, targets):
+        """Issue coupons to ``targets`` [(partner, identity or None, interaction or None)].
+
+        Skips opted-out people, people at the campaign's limit and people no chosen
+        channel can reach; issues the rest the way Odoo does (``loyalty.card`` bound
+        to the partner, a ``loyalty.history`` row each, a note in their chatter).
+        Returns the new recipients, queued for delivery.
+        """
+        campaign.ensure_one()
+        targets = [t for t in targets if t[0] and not t[0].social_opt_out]
+        if not targets:
+            return self.browse()
+        per_partner, per_identity = self._issued_counts(campaign, targets)
+        blacklisted = self._blacklisted(campaign, targets)
+        networks = campaign._networks()
+        values = []
+        for partner, given_identity, interaction in targets:
+            used = max(
+                per_partner[partner.id], per_identity[given_identity.id] if given_identity else 0
+            )
+            if used >= campaign.limit_per_person:
+                continue
+            identity = given_identity or self._identity_for(partner, networks)
+            social_state = "queued" if campaign.send_social and identity else "none"
+            email_state, email_error = "none", False
+            if campaign.send_email:
+                if not partner.email_normalized:
+                    email_state, email_error = "skipped", self.env._("No email address")
+                elif partner.email_normalized in blacklisted:
+                    email_state, email_error = "skipped", self.env._("Email blacklisted")
+                else:
+                    email_state = "queued"
+            if "queued" not in (social_state, email_state):
+                continue  # nothing could reach them: no coupon lost in a drawer
+            per_partner[partner.id] += 1
+            if identity:
+                per_identity[identity.id] += 1
+            values.append(
+                {
+                    "campaign_id": campaign.id,
+                    "partner_id": partner.id,
+                    "identity_id": identity.id if identity else False,
+                    "network": identity.network if identity else False,
+                    "interaction_id": interaction.id if interaction else False,
+                    "slot": used + 1,
+                    "social_state": social_state,
+                    "email_state": email_state,
+                    "email_error": email_error,
+                }
+            )
+        if not values:
+            return self.browse()
+        cards = self._issue_cards(campaign, [v["partner_id"] for v in values])
+        for vals, card in zip(values, cards, strict=True):
+            vals["coupon_id"] = card.id
+        recipients = self.create(values)
+        self.env["res.partner"]._social_crm_log_notes(
+            [
+                (
+                    r.partner_id.id,
+                    Markup("{} <b>{}</b> ({})").format(
+                        self.env._("Coupon issued by the social campaign"),
+                        r.coupon_id.code,
+                        campaign.name,
+                    ),
+                )
+                for r in recipients
+            ]
+        )
+        return recipients
+
+    def _issued_counts(self, campaign, targets):
+        """Coupons each partner and identity already has from ``campaign``."""
+        self.flush_model(["campaign_id", "partner_id", "identity_id"])
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT partner_id, identity_id FROM social_crm_campaign_recipient
+                 WHERE campaign_id = %(campaign)s
+                   AND (partner_id = ANY(%(partners)s) OR identity_id = ANY(%(identities)s))
+                """,
+                campaign=campaign.id,
+                partners=list({p.id for p, _i, _x in targets}),
+                identities=list({i.id for _p, i, _x in targets if i}),
+            )
+        )
+        per_partner, per_identity = Counter(), Counter()
+        for partner_id, identity_id in self.env.cr.fetchall():
+            per_partner[partner_id] += 1
+            if identity_id:
+                per_identity[identity_id] += 1
+        return per_partner, per_identity
+
+    def _blacklisted(self, campaign, targets):
+        if not campaign.send_email:
+            return set()
+        emails = list({p.email_normalized for p, _i, _x in targets if p.email_normalized})
+        blacklist = self.env["mail.blacklist"].sudo()
+        return set(blacklist.search([("email", "in", emails)]).mapped("email"))
+
+    def _identity_for(self, partner, networks):
+        """The partner's confirmed identity on one of the campaign's networks."""
+        for identity in partner.social_identity_ids:
+            if identity.network in networks and identity.link_state == "confirmed":
+                return identity
+        return self.env["social.crm.identity"]
+
+    def _issue_cards(self, campaign, partner_ids):
+        expiration = (
+            fields.Date.context_today(self) + timedelta(days=campaign.validity_days)
+            if campaign.validity_days
+            else False
+        )
+        # loyalty_no_mail: the campaign delivers the code itself, on its channels
+        cards = (
+            self.env["loyalty.card"]
+            .sudo()
+            .with_context(loyalty_no_mail=True, tracking_disable=True)
+            .create(
+                [
+                    {
+                        "program_id": campaign.program_id.id,
+                        "partner_id": partner_id,
+                        "points": campaign.points_granted,
+                        "expiration_date": expiration,
+                    }
+                    for partner_id in partner_ids
+                ]
+            )
+        )
+        description = self.env._("Social campaign: %s", campaign.name)
+        self.env["loyalty.history"].sudo().create(
+            [
+                {"card_id": card.id, "description": description, "issued": campaign.points_granted}
+                for card in cards
+            ]
+        )
+        return cards
+
+    # -- delivering ------------------------------------------------------------------
+
+    def _message(self, network):
+        self.ensure_one()
+        partner = self.partner_id
+        return render(
+            self.campaign_id.with_context(lang=partner.lang).message_template,
+            code=self.coupon_id.code,
+            name=partner.name,
+            link=self.campaign_id._link(network),
+        )
+
+    @api.model
+    def _deliver_due(self, limit=500):
+        """Deliver what is queued, and retry failures whose time has come."""
+        now = fields.Datetime.now()
+        self._flag_cut_off_sends(now)
+        due = self.search(
+            [
+                "|",
+                "|",
+                ("social_state", "=", "queued"),
+                ("email_state", "=", "queued"),
+                "&",
+                ("social_state", "=", "failed"),
+                ("social_next_try", "<=", now),
+            ],
+            limit=limit,
+            order="id",
+        )
+        due._deliver()
+        return due
+
+    def _flag_cut_off_sends(self, now):
+        """A send still 'sending' long after it began was cut off mid-call: whether
+        the network got it is unknown, so it is never resent blindly."""
+        stale = self.search(
+            [("social_state", "=", "sending"), ("write_date", "<", now - SENDING_TIMEOUT)]
+        )
+        stale.write(
+            {
+                "social_state": "uncertain",
+                "social_error": self.env._(
+                    "Cut off while sending: check the network, then retry or mark as sent."
+                ),
+            }
+        )
+
+    def _deliver(self):
+        """Send each queued coupon on its channels. Every outcome is stored per
+        recipient; a failure stays queued for a retry and the coupon stays issued."""
+        now = fields.Datetime.now()
+        social = self.filtered(
+            lambda r: (
+                r.social_state == "queued"
+                or (r.social_state == "failed" and r.social_next_try and r.social_next_try <= now)
+            )
+        )
+        for account, recipients in social._group_by_account().items():
+            recipients._deliver_social(account)
+        self.filtered(lambda r: r.email_state == "queued")._deliver_email()
+
+    def _group_by_account(self):
+        groups = {}
+        for recipient in self:
+            account = recipient._delivery_account()
+            if not account:
+                recipient.write(
+                    {
+                        "social_state": "failed",
+                        "social_next_try": False,
+                        "social_error": self.env._(
+                            "No connected brand account on %s", recipient.network or "-"
+                        ),
+                    }
+                )
+                continue
+            groups.setdefault(account, self.browse())
+            groups[account] |= recipient
+        return groups
+
+    def _delivery_account(self):
+        self.ensure_one()
+        interaction = self.interaction_id
+        if interaction and interaction.reply_ref and self.campaign_id.social_mode == "reply":
+            return interaction.account_id
+        accounts = self.campaign_id._accounts().filtered(
+            lambda a: a.network == self.network and a.state == "connected"
+        )
+        if interaction and interaction.account_id in accounts:
+            return interaction.account_id
+        return accounts[:1]
+
+    def _deliver_social(self, account):
+        commit = self.env["social.crm.account"]._sync_commit
+        connector = None
+        try:
+            for recipient in self:
+                # "sending" is committed before the call: a crash mid-call leaves a
+                # trace, so the code is never posted twice
+                recipient.write(
+                    {"social_state": "sending", "social_attempts": recipient.social_attempts + 1}
+                )
+                commit()
+                try:
+                    connector = connector or account._get_connector()
+                    posted = recipient._post(connector)
+                except (ConnectorError, ValueError) as error:
+                    recipient._social_failed(error)
+                else:
+                    recipient.write(
+                        {
+                            "social_state": "sent",
+                            "social_error": False,
+                            "social_next_try": False,
+                            "social_url": posted.url or False,
+                            "delivered_at": fields.Datetime.now(),
+                        }
+                    )
+                commit()
+        finally:
+            if connector is not None:
+                account._store_refreshed_credentials(connector)
+
+    def _post(self, connector):
+        """Reply where the person spoke, or DM them; returns the engine Interaction."""
+        self.ensure_one()
+        text = connector.check_text(self._message(self.network))
+        interaction = self.interaction_id
+        if interaction.reply_ref and self.campaign_id.social_mode == "reply":
+            return connector.reply(interaction.reply_ref, text)
+        return connector.send_dm(self.identity_id.external_id, text)
+
+    def _social_failed(self, error):
+        now = fields.Datetime.now()
+        if isinstance(error, RateLimited):
+            retry_at = error.retry_at and error.retry_at.astimezone(timezone.utc).replace(
+                tzinfo=None
+            )
+            next_try = retry_at if retry_at and retry_at > now else now + timedelta(minutes=15)
+        elif isinstance(error, (*PERMANENT_ERRORS, ValueError)):
+            next_try = False  # a human decides: retry by hand once fixed
+        elif isinstance(error, AuthError):
+            next_try = now + timedelta(hours=1)
+        else:
+            next_try = now + min(timedelta(minutes=5) * 2**self.social_attempts, timedelta(hours=6))
+        self.write(
+            {
+                "social_state": "failed",
+                "social_next_try": next_try,
+                "social_error": f"{type(error).__name__}: {error}"[:500],
+            }
+        )
+        _logger.info("Social campaign delivery %s failed: %s", self.id, self.social_error)
+
+    def _deliver_email(self):
+        """Queue one email per coupon in Odoo's outgoing mail (its cron sends them)."""
+        if not self:
+            return
+        mails = self.env["mail.mail"].sudo().create([r._email_values() for r in self])
+        for recipient, mail in zip(self, mails, strict=True):
+            recipient.write(
+                {
+                    "email_state": "sent",
+                    "email_error": False,
+                    "mail_id": mail.id,
+                    "delivered_at": recipient.delivered_at or fields.Datetime.now(),
+                }
+            )
+
+    def _email_values(self):
+        self.ensure_one()
+        campaign = self.campaign_id
+        company = campaign.company_id
+        text = self._message(False)
+        return {
+            "subject": self.env._("Your coupon from %s", company.name),
+            "body_html": Markup("<p>{}</p>").format(text),
+            "email_from": company.email_formatted or self.env.user.email_formatted,
+            "recipient_ids": [(4, self.partner_id.id)],
+            "auto_delete": False,
+            "model": "loyalty.card",
+            "res_id": self.coupon_id.id,
+        }
+
+    # -- buttons ---------------------------------------------------------------------
+
+    def action_retry(self):
+        """Queue a failed or uncertain delivery again (after checking the network)."""
+        for recipient in self:
+            values = {}
+            if recipient.social_state in ("failed", "uncertain"):
+                values.update(social_state="queued", social_next_try=False)
+            if recipient.email_state == "failed":
+                values.update(email_state="queued")
+            if values:
+                recipient.write(values)
+        self._deliver()
+
+    def action_mark_sent(self):
+        """The person did get it (checked on the network): never send it again."""
+        self.filtered(lambda r: r.social_state in ("failed", "uncertain")).write(
+            {"social_state": "sent", "social_next_try": False}
+        )
+
+    @api.model
+    def _cron_deliver(self):
+        self._deliver_due()
