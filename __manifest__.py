@@ -45,5 +45,6 @@
     "demo": [
         "demo/social_crm_demo.xml",
         "demo/social_crm_advocate_demo.xml",
+        "demo/social_crm_campaign_demo.xml",
     ],
 }

@@ -17,6 +17,7 @@ from . import social_crm_campaign
 from . import social_crm_campaign_recipient
 from . import social_crm_campaign_trigger
 from . import social_crm_campaign_redemption
+from . import social_crm_campaign_demo
 from . import crm_lead
 from . import sale_order
 from . import social_crm_display

@@ -120,7 +120,7 @@ class SocialCrmCampaign(models.Model):
     segment_customers_only = fields.Boolean("Customers only")
     segment_category_ids = fields.Many2many("res.partner.category", string="With tags")
     segment_domain = fields.Char(compute="_compute_segment_domain")
-    segment_count = fields.Integer("Audience", compute="_compute_segment_count")
+    segment_count = fields.Integer("Audience size", compute="_compute_segment_count")
     # -- trigger ---------------------------------------------------------------------
     trigger_kind = fields.Selection(
         [

@@ -124,6 +124,7 @@ class SocialCrmCampaignRecipient(models.Model):
         Returns the new recipients, queued for delivery.
         """
         campaign.ensure_one()
+        self.check_access("create")
         targets = [t for t in targets if t[0] and not t[0].social_opt_out]
         if not targets:
             return self.browse()
@@ -170,7 +171,7 @@ class SocialCrmCampaignRecipient(models.Model):
         cards = self._issue_cards(campaign, [v["partner_id"] for v in values])
         for vals, card in zip(values, cards, strict=True):
             vals["coupon_id"] = card.id
-        recipients = self.create(values)
+        recipients = self._insert(campaign, values)
         self.env["res.partner"]._social_crm_log_notes(
             [
                 (
@@ -185,6 +186,50 @@ class SocialCrmCampaignRecipient(models.Model):
             ]
         )
         return recipients
+
+    def _insert(self, campaign, values):
+        """Create the recipient rows in ONE INSERT (the hot path of a 10,000-coupon
+        send); the UNIQUE constraints still refuse a second coupon for a slot."""
+        columns = [
+            "partner_id",
+            "identity_id",
+            "network",
+            "interaction_id",
+            "slot",
+            "coupon_id",
+            "social_state",
+            "email_state",
+            "email_error",
+        ]
+        int_array, text_array = "%s::int[]", "%s::varchar[]"
+        types = [int_array, int_array, text_array, int_array, int_array, int_array]
+        types += [text_array] * 3
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                """
+                INSERT INTO social_crm_campaign_recipient (
+                    campaign_id, company_id, %(columns)s, social_attempts, delivered,
+                    redeemed, create_uid, create_date, write_uid, write_date)
+                SELECT %(campaign)s, %(company)s, %(columns)s, 0, false, false,
+                       %(uid)s, %(now)s, %(uid)s, %(now)s
+                  FROM unnest(%(arrays)s) AS r(%(columns)s)
+             RETURNING id, coupon_id
+                """,
+                columns=SQL(", ").join(SQL.identifier(c) for c in columns),
+                arrays=SQL(", ").join(
+                    SQL(cast, [vals[c] or None for vals in values])
+                    for c, cast in zip(columns, types, strict=True)
+                ),
+                campaign=campaign.id,
+                company=campaign.company_id.id,
+                uid=self.env.uid,
+                now=fields.Datetime.now(),
+            )
+        )
+        by_coupon = dict((coupon_id, rid) for rid, coupon_id in self.env.cr.fetchall())
+        campaign.invalidate_recordset(["recipient_ids"])
+        return self.browse([by_coupon[vals["coupon_id"]] for vals in values])
 
     def _issued_counts(self, campaign, targets):
         """Coupons each partner and identity already has from ``campaign``."""
@@ -414,15 +459,11 @@ class SocialCrmCampaignRecipient(models.Model):
         if not self:
             return
         mails = self.env["mail.mail"].sudo().create([r._email_values() for r in self])
+        now = fields.Datetime.now()
+        self.filtered(lambda r: not r.delivered_at).delivered_at = now
+        self.write({"email_state": "sent", "email_error": False})
         for recipient, mail in zip(self, mails, strict=True):
-            recipient.write(
-                {
-                    "email_state": "sent",
-                    "email_error": False,
-                    "mail_id": mail.id,
-                    "delivered_at": recipient.delivered_at or fields.Datetime.now(),
-                }
-            )
+            recipient.mail_id = mail
 
     def _email_values(self):
         self.ensure_one()

@@ -1,6 +1,11 @@
+import logging
 import re
 
+from psycopg2 import IntegrityError
+
 from odoo import api, fields, models
+
+_logger = logging.getLogger(__name__)
 
 TEXT_KINDS = ("mention", "reply", "quote", "comment", "dm", "post")
 
@@ -56,7 +61,31 @@ class SocialCrmCampaign(models.Model):
                 for interaction in matched
                 if interaction.partner_id
             ]
-            recipients |= Recipient._issue(campaign, targets)
+            recipients |= campaign._issue_safely(targets)
+        return recipients
+
+    def _issue_safely(self, targets):
+        """Issue in a savepoint; when a concurrent sync already took a slot (the
+        UNIQUE constraint fires), issue target by target so the others still get
+        their coupon and the page is not lost."""
+        Recipient = self.env["social.crm.campaign.recipient"]
+        try:
+            with self.env.cr.savepoint():
+                return Recipient._issue(self, targets)
+        except IntegrityError:
+            self.env.invalidate_all()
+        recipients = Recipient
+        for target in targets:
+            try:
+                with self.env.cr.savepoint():
+                    recipients |= Recipient._issue(self, [target])
+            except IntegrityError:
+                self.env.invalidate_all()
+                _logger.info(
+                    "Campaign %s: %s already got a coupon from a concurrent sync",
+                    self.id,
+                    target[0].id,
+                )
         return recipients
 
     def _create_contacts(self, identities):

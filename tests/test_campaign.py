@@ -1,3 +1,4 @@
+from collections import Counter
 from datetime import datetime, timedelta, timezone
 from unittest.mock import patch
 
@@ -84,6 +85,8 @@ class TestCampaign(TransactionCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
+        # campaigns of the demo data listen to every account: not to this test's
+        cls.env["social.crm.campaign"].search([("state", "=", "running")]).action_done()
         cls.program = cls.env["loyalty.program"].create(
             {
                 "name": "Social 10%",
@@ -323,6 +326,33 @@ class TestCampaign(TransactionCase):
             self.env["social.crm.campaign.recipient"].create(
                 {"campaign_id": campaign.id, "partner_id": self.alice.id, "slot": recipient.slot}
             )
+
+    @mute_logger("odoo.sql_db", "odoo.addons.social_crm_module.models.social_crm_campaign_trigger")
+    def test_a_racing_sync_loses_nothing_and_duplicates_nothing(self):
+        """Another sync issued Alice's coupon but its row was not visible yet when
+        this one counted: the constraint fires, Bob still gets his coupon."""
+        campaign = self._campaign(audience="trigger", trigger_kind="follow")
+        Recipient = self.env["social.crm.campaign.recipient"]
+        Recipient._issue(campaign, [(self.alice, None, None)])
+        blind = patch.object(
+            type(Recipient), "_issued_counts", lambda self, c, t: (Counter(), Counter())
+        )
+        with blind:
+            self._sync(
+                FakeMastodon(),
+                [
+                    item("f1", author("alice@m.example"), Kind.FOLLOW),
+                    item("f2", author("bob@m.example"), Kind.FOLLOW, minutes=1),
+                ],
+            )
+        self.assertEqual(
+            sorted(campaign.recipient_ids.partner_id.mapped("name")),
+            [
+                "Alice Advocate",
+                "Bob Buyer",
+            ],
+        )
+        self.assertEqual(len(self.account.interaction_ids), 2, "the page was kept")
 
     def test_opted_out_people_get_nothing(self):
         campaign = self._campaign(audience="trigger", trigger_kind="follow")

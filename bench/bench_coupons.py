@@ -1,0 +1,121 @@
+"""Issue 10,000 campaign coupons against Odoo's own ``loyalty.generate.wizard``.
+
+Prints, in the same run and on the same N contacts:
+
+- ``loyalty.generate.wizard`` generating N coupons for N selected customers
+  (``loyalty.card`` + ``loyalty.history``): Odoo's baseline;
+- the campaign issuing N coupons (``_issue``: limit check in SQL, blacklist
+  check, ``loyalty.card`` + ``loyalty.history`` the same way, one recipient row
+  per coupon, one chatter note per contact in one INSERT), and the ratio
+  (target <= 1.5x);
+- for information, queueing the N emails (``_deliver``: one ``mail.mail`` each).
+
+A warm-up of 100 of each runs first. Everything is rolled back at the end.
+
+    python3 bench/bench_coupons.py [--coupons 10000]
+
+The database is ``$SCRM_BENCH_DB`` (default ``scrm_bench``), see ``bench/_env.py``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _env
+
+
+def program(env, name):
+    return env["loyalty.program"].create(
+        {
+            "name": name,
+            "program_type": "coupons",
+            "trigger": "with_code",
+            "applies_on": "current",
+            "reward_ids": [
+                (
+                    0,
+                    0,
+                    {
+                        "reward_type": "discount",
+                        "discount": 10,
+                        "discount_mode": "percent",
+                        "discount_applicability": "order",
+                        "required_points": 1,
+                    },
+                )
+            ],
+        }
+    )
+
+
+def wizard_issue(env, partners, name):
+    env["loyalty.generate.wizard"].create(
+        {
+            "program_id": program(env, name).id,
+            "mode": "selected",
+            "customer_ids": [(6, 0, partners.ids)],
+            "points_granted": 1,
+        }
+    ).generate_coupons()
+    env.flush_all()
+
+
+def campaign_issue(env, partners, name):
+    campaign = env["social.crm.campaign"].create(
+        {
+            "name": name,
+            "program_id": program(env, name).id,
+            "send_social": False,
+            "send_email": True,
+            "state": "running",
+        }
+    )
+    recipients = env["social.crm.campaign.recipient"]._issue(
+        campaign, [(partner, None, None) for partner in partners]
+    )
+    env.flush_all()
+    return recipients
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--coupons", type=int, default=10_000)
+    args = parser.parse_args()
+    results: dict[str, float] = {}
+    with _env.environment() as env:
+        partners = env["res.partner"].create(
+            [
+                {"name": f"Coupon Person {n}", "email": f"person{n}@bench.example"}
+                for n in range(args.coupons)
+            ]
+        )
+        env.flush_all()
+        warm = partners[:100]
+        wizard_issue(env, warm, "warm-up wizard")
+        campaign_issue(env, warm, "warm-up campaign")
+        env.invalidate_all()
+        print(f"[bench] {args.coupons} coupons for {args.coupons} contacts")
+
+        with _env.timed(f"loyalty.generate.wizard, {args.coupons} coupons", results):
+            wizard_issue(env, partners, "bench wizard")
+        env.invalidate_all()
+        with _env.timed(f"campaign _issue, {args.coupons} coupons", results):
+            recipients = campaign_issue(env, partners, "bench campaign")
+        env.invalidate_all()
+        with _env.timed(f"queue {args.coupons} emails (_deliver)", results):
+            recipients._deliver()
+            env.flush_all()
+
+        assert len(recipients) == args.coupons, len(recipients)
+        assert len(recipients.coupon_id) == args.coupons
+        assert recipients.coupon_id.partner_id == partners
+        base = results[f"loyalty.generate.wizard, {args.coupons} coupons"]
+        ours = results[f"campaign _issue, {args.coupons} coupons"]
+        print(f"campaign issue / loyalty.generate.wizard: {ours / base:.2f}x (target <= 1.5x)")
+
+
+if __name__ == "__main__":
+    main()
