@@ -227,7 +227,7 @@ class SocialCrmCampaignRecipient(models.Model):
                 now=fields.Datetime.now(),
             )
         )
-        by_coupon = dict((coupon_id, rid) for rid, coupon_id in self.env.cr.fetchall())
+        by_coupon = {coupon_id: rid for rid, coupon_id in self.env.cr.fetchall()}
         campaign.invalidate_recordset(["recipient_ids"])
         return self.browse([by_coupon[vals["coupon_id"]] for vals in values])
 
