@@ -66,7 +66,8 @@ class SocialCrmCampaign(models.Model):
         tracking=True,
     )
     coupon_kind = fields.Selection(
-        [
+        string="Coupon kind",
+        selection=[
             ("personal", "Personal coupon"),
             ("referral", "Referral code"),
         ],

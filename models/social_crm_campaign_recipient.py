@@ -138,7 +138,9 @@ class SocialCrmCampaignRecipient(models.Model):
             )
             if used >= campaign.limit_per_person:
                 continue
-            identity = given_identity or self._identity_for(partner, networks)
+            identity = given_identity or (
+                self._identity_for(partner, networks) if campaign.send_social else None
+            )
             social_state = "queued" if campaign.send_social and identity else "none"
             email_state, email_error = "none", False
             if campaign.send_email:
