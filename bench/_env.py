@@ -87,6 +87,33 @@ def environment(name: str | None = None) -> Iterator[object]:
 
 
 @contextlib.contextmanager
+def scratch_environment() -> Iterator[object]:
+    """Like :func:`environment`, on a throwaway copy of the bench database, so a
+    benchmark may commit (to measure a step in its own transaction, as a cron
+    runs it); the copy is dropped at the end."""
+    base = database()
+    ensure_database(base)
+    name = f"{base}_scratch"
+    for sql in (f'DROP DATABASE IF EXISTS "{name}"', f'CREATE DATABASE "{name}" TEMPLATE "{base}"'):
+        subprocess.run(["psql", "-q", "-d", "postgres", "-c", sql], check=True)
+    import odoo
+    from odoo.tools import config
+
+    config.parse_config([f"--addons-path={addons_path()}", "-d", name, "--log-level=warn"])
+    try:
+        registry = odoo.modules.registry.Registry(name)
+        with registry.cursor() as cr:
+            yield odoo.api.Environment(cr, odoo.SUPERUSER_ID, {"tracking_disable": True})
+    finally:
+        odoo.modules.registry.Registry.delete(name)
+        odoo.sql_db.close_db(name)
+        subprocess.run(
+            ["psql", "-q", "-d", "postgres", "-c", f'DROP DATABASE IF EXISTS "{name}"'],
+            check=True,
+        )
+
+
+@contextlib.contextmanager
 def timed(label: str, results: dict[str, float]) -> Iterator[None]:
     start = time.perf_counter()
     yield

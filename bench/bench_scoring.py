@@ -1,10 +1,17 @@
 """Advocate scores for 100,000 contacts and 1,000,000 interactions.
 
-Prints the time of the set-based recompute (target <= 10 s on the 2-core
-reference machine) and its ratio to an ORM loop (read each contact's
-interactions, score in Python, write) over a 2,000-contact sample, extrapolated
-to the same N (target >= 50x). Both run on the same data in the same run; the
-data is loaded with SQL and rolled back at the end.
+Prints, for the two situations a recompute meets, its time (target <= 10 s on
+the 2-core reference machine) and its ratio to an ORM loop doing the same work
+(read each contact's interactions, score in Python, create or write its score
+row) over a 2,000-contact sample, extrapolated to the same N (target >= 50x):
+
+- first placement: no score row exists yet, every row is created;
+- nightly: a day later every decayed value has moved, every row is rewritten.
+
+Both methods run on the same data in the same run; the data is loaded with SQL
+into a scratch copy of the bench database, dropped at the end. The nightly run
+starts a transaction of its own, as the cron does (in the transaction that
+inserted the rows, PostgreSQL would re-check every foreign key of every row).
 
     python3 bench/bench_scoring.py [--partners 100000] [--interactions 1000000] [--sample 2000]
 """
@@ -14,7 +21,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from datetime import timezone
+from datetime import timedelta, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -31,7 +38,7 @@ def load(env, partners: int, interactions: int) -> None:
     env.flush_all()
     cr.execute(
         """
-        CREATE TEMP TABLE bench_partner ON COMMIT DROP AS
+        CREATE TEMP TABLE bench_partner AS
         WITH ins AS (
             INSERT INTO res_partner (name, active, autopost_bills, type, is_company)
             SELECT 'Bench person ' || g, true, 'ask', 'contact', false
@@ -43,7 +50,7 @@ def load(env, partners: int, interactions: int) -> None:
     )
     cr.execute(
         """
-        CREATE TEMP TABLE bench_identity ON COMMIT DROP AS
+        CREATE TEMP TABLE bench_identity AS
         WITH ins AS (
             INSERT INTO social_crm_identity
                 (network, external_id, handle, link_state, partner_id, followers_count)
@@ -71,8 +78,10 @@ def load(env, partners: int, interactions: int) -> None:
 
 
 def orm_loop(env, partner_ids, scoring, now) -> None:
-    """The straightforward way: per contact, read its interactions and write."""
+    """The straightforward way: per contact, read its interactions, score in Python
+    and store the score row through the ORM (the same rows the recompute writes)."""
     Partner = env["res.partner"]
+    Advocate = env["social.crm.advocate"]
     params = Partner._advocate_params()
     for partner in Partner.browse(partner_ids):
         interactions = env["social.crm.interaction"].search([("partner_id", "=", partner.id)])
@@ -86,13 +95,17 @@ def orm_loop(env, partner_ids, scoring, now) -> None:
             now=now.replace(tzinfo=timezone.utc),
             params=params,
         )
-        partner.write(
-            {
-                "advocate_score": breakdown.total,
-                "advocate_tier": breakdown.tier,
-                **{f"advocate_{c}": getattr(breakdown, c) for c in scoring.COMPONENTS},
-            }
-        )
+        values = {
+            "score": breakdown.total,
+            "tier": breakdown.tier,
+            "scored_at": now,
+            **{c: getattr(breakdown, c) for c in scoring.COMPONENTS},
+        }
+        row = Advocate.search([("partner_id", "=", partner.id)])
+        if row:
+            row.write(values)
+        else:
+            Advocate.create({"partner_id": partner.id, **values})
     env.flush_all()
 
 
@@ -103,7 +116,7 @@ def main() -> None:
     parser.add_argument("--sample", type=int, default=2_000)
     args = parser.parse_args()
     results: dict[str, float] = {}
-    with _env.environment() as env:
+    with _env.scratch_environment() as env:
         from odoo import fields
 
         from odoo.addons.social_crm_module.social_crm_module import scoring
@@ -112,25 +125,50 @@ def main() -> None:
         with _env.timed("load (SQL, not measured)", results):
             load(env, args.partners, args.interactions)
         now = fields.Datetime.now()
+        night = now + timedelta(days=1)
         Partner = env["res.partner"]
-        with _env.timed("set-based recompute, all contacts", results):
-            with _env.timed("  the statement (aggregate + upsert + rank)", results):
-                changed = env["social.crm.advocate"]._recompute(now=now)
-            with _env.timed(f"  {len(changed)} tier-change notes", results):
-                Partner._advocate_log_tier_changes(changed)
+        Advocate = env["social.crm.advocate"]
         env.cr.execute("SELECT id FROM bench_partner ORDER BY random() LIMIT %s", [args.sample])
         sample = [row[0] for row in env.cr.fetchall()]
+        scale = args.partners / args.sample
+
+        # 1. first placement: no score row yet, every row is created
         env.invalidate_all()
-        with _env.timed(f"ORM loop, {args.sample} contacts", results):
+        with _env.timed(f"ORM loop, {args.sample} contacts, creating rows", results):
             orm_loop(env, sample, scoring, now)
-        sql = results["set-based recompute, all contacts"]
-        extrapolated = results[f"ORM loop, {args.sample} contacts"] * args.partners / args.sample
-        print(f"  ORM loop extrapolated to {args.partners} contacts      {extrapolated:8.1f} s")
-        print(f"recompute time: {sql:.2f} s (target <= 10 s)")
-        print(f"speed-up over the ORM loop: {extrapolated / sql:.0f}x (target >= 50x)")
+        Advocate.search([]).unlink()
+        env.flush_all()
+        with _env.timed("set-based first placement, all contacts", results):
+            changed = Advocate._recompute(now=now)
+            Partner._advocate_log_tier_changes(changed)
+        env.cr.commit()  # the nightly run is a cron of its own, in its own transaction
+        # 2. the nightly run: a day later every decayed value moves, every row is rewritten
+        with _env.timed("set-based nightly recompute, all contacts", results):
+            changed = Advocate._recompute(now=night)
+            Partner._advocate_log_tier_changes(changed)
+        print(f"  {len(changed)} tier changes logged in the nightly run")
+        env.invalidate_all()
+        with _env.timed(f"ORM loop, {args.sample} contacts, updating rows", results):
+            orm_loop(env, sample, scoring, night)
+        env.cr.commit()
         started = time.perf_counter()
-        Partner._advocate_recompute(now=now)
-        print(f"second recompute, nothing changed: {time.perf_counter() - started:.2f} s")
+        Partner._advocate_recompute(now=night)
+        print(f"  a second run with nothing changed: {time.perf_counter() - started:.2f} s")
+
+        first = results["set-based first placement, all contacts"]
+        nightly = results["set-based nightly recompute, all contacts"]
+        orm_create = results[f"ORM loop, {args.sample} contacts, creating rows"] * scale
+        orm_update = results[f"ORM loop, {args.sample} contacts, updating rows"] * scale
+        print(f"recompute time, first placement: {first:.2f} s (target <= 10 s)")
+        print(f"recompute time, nightly: {nightly:.2f} s (target <= 10 s)")
+        print(
+            f"speed-up over the ORM loop (extrapolated to {args.partners}), first placement: "
+            f"{orm_create / first:.0f}x ({orm_create:.0f} s) (target >= 50x)"
+        )
+        print(
+            f"speed-up over the ORM loop (extrapolated to {args.partners}), nightly: "
+            f"{orm_update / nightly:.0f}x ({orm_update:.0f} s) (target >= 50x)"
+        )
 
 
 if __name__ == "__main__":

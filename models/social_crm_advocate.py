@@ -27,11 +27,17 @@ class SocialCrmAdvocate(models.Model):
     _rec_name = "partner_id"
 
     partner_id = fields.Many2one(
-        "res.partner", required=True, ondelete="cascade", index=True, readonly=True
+        # UNIQUE(partner_id) below is its index
+        "res.partner",
+        required=True,
+        ondelete="cascade",
+        readonly=True,
     )
-    score = fields.Float(digits=(5, 2), readonly=True, index=True)
-    tier = fields.Selection(TIERS, default="none", required=True, readonly=True, index=True)
-    rank = fields.Integer(readonly=True, index=True)
+    # no index on score, tier or rank: every recompute rewrites them (an index
+    # would forbid HOT updates), and sorting this narrow table is fast
+    score = fields.Float(digits=(5, 2), readonly=True)
+    tier = fields.Selection(TIERS, default="none", required=True, readonly=True)
+    rank = fields.Integer(readonly=True)
     engagement = fields.Float(digits=(7, 3), readonly=True)
     reach = fields.Float(digits=(7, 3), readonly=True)
     sentiment = fields.Float(digits=(7, 3), readonly=True)
@@ -52,6 +58,11 @@ class SocialCrmAdvocate(models.Model):
         ("partner_unique", "UNIQUE(partner_id)", "A contact has one advocate score."),
         ("score_range", "CHECK(score >= 0 AND score <= 100)", "A score lies between 0 and 100."),
     ]
+
+    def init(self):
+        # room on each page for the nightly rewrite of every row to stay on its
+        # page (HOT update: no index entry to add, little table bloat)
+        self.env.cr.execute("ALTER TABLE social_crm_advocate SET (fillfactor = 70)")
 
     def action_open_partner(self):
         self.ensure_one()
@@ -74,10 +85,11 @@ class SocialCrmAdvocate(models.Model):
         Tier changes are movements between recomputes: the very first recompute
         (an empty table) places everyone without a change to report.
 
-        One ``INSERT ... ON CONFLICT DO UPDATE`` fed by CTEs that aggregate the
-        interactions per contact (the engine's SQL fragments), reach from confirmed
-        identities and campaign inputs; rows whose values did not change are not
-        rewritten. ``partner_ids`` limits the work (the contact form's button).
+        One statement: CTEs aggregate the interactions per contact (the engine's
+        SQL fragments), reach from confirmed identities and campaign inputs, then
+        an UPDATE rewrites the rows whose values changed and an INSERT places the
+        contacts scored for the first time. ``partner_ids`` limits the work (the
+        contact form's button).
         """
         Partner = self.env["res.partner"]
         params = Partner._advocate_params()
@@ -102,7 +114,7 @@ class SocialCrmAdvocate(models.Model):
                        %(event_recency)s AS recency
                   FROM (SELECT pid, kind, polarity, %(decay)s AS decay
                           FROM (SELECT partner_id AS pid, kind,
-                                       GREATEST(EXTRACT(EPOCH FROM (%(now)s - date))::float8
+                                       GREATEST(date_part('epoch', %(now)s - date)
                                                 / 86400.0, 0.0) AS age_days,
                                        COALESCE(polarity, 0)::float8 AS polarity
                                   FROM social_crm_interaction
@@ -142,29 +154,32 @@ class SocialCrmAdvocate(models.Model):
                        CASE WHEN total > 0 THEN RANK() OVER (ORDER BY total DESC) ELSE 0 END
                            AS rank
                   FROM scored
-            ), upsert AS (
+            ), updated AS (
+                UPDATE social_crm_advocate a
+                   SET score = t.total, tier = t.tier, engagement = t.engagement,
+                       reach = t.reach, sentiment = t.sentiment, recency = t.recency,
+                       referrals = t.referrals, redemptions = t.redemptions,
+                       rank = %(rank_update)s, scored_at = %(now)s, write_uid = %(uid)s,
+                       write_date = %(now)s
+                  FROM tiered t
+                 WHERE a.partner_id = t.pid AND t.old_tier IS NOT NULL
+                   AND (a.score, a.tier, a.rank, a.engagement, a.reach, a.sentiment,
+                        a.recency, a.referrals, a.redemptions)
+                       IS DISTINCT FROM
+                       (t.total, t.tier, %(rank_update)s, t.engagement, t.reach, t.sentiment,
+                        t.recency, t.referrals, t.redemptions)
+            ), inserted AS (
                 INSERT INTO social_crm_advocate AS a
                        (partner_id, score, tier, engagement, reach, sentiment, recency,
                         referrals, redemptions, scored_at, rank,
                         create_uid, create_date, write_uid, write_date)
                 SELECT pid, total, tier, engagement, reach, sentiment, recency,
-                       referrals, redemptions, %(now)s, %(rank)s, %(uid)s, %(now)s, %(uid)s,
-                       %(now)s
+                       referrals, redemptions, %(now)s, %(rank_insert)s, %(uid)s, %(now)s,
+                       %(uid)s, %(now)s
                   FROM tiered
-                 WHERE total > 0 OR old_tier IS NOT NULL
-                    ON CONFLICT (partner_id) DO UPDATE
-                   SET score = EXCLUDED.score, tier = EXCLUDED.tier,
-                       engagement = EXCLUDED.engagement, reach = EXCLUDED.reach,
-                       sentiment = EXCLUDED.sentiment, recency = EXCLUDED.recency,
-                       referrals = EXCLUDED.referrals, redemptions = EXCLUDED.redemptions,
-                       rank = %(rank_update)s,
-                       scored_at = EXCLUDED.scored_at, write_date = EXCLUDED.write_date
-                 WHERE (a.score, a.tier, a.rank, a.engagement, a.reach, a.sentiment,
-                        a.recency, a.referrals, a.redemptions)
-                       IS DISTINCT FROM
-                       (EXCLUDED.score, EXCLUDED.tier, %(rank_update)s, EXCLUDED.engagement,
-                        EXCLUDED.reach, EXCLUDED.sentiment, EXCLUDED.recency,
-                        EXCLUDED.referrals, EXCLUDED.redemptions)
+                 WHERE total > 0 AND old_tier IS NULL
+                    -- a concurrent recompute placed this contact first: keep its row
+                    ON CONFLICT (partner_id) DO NOTHING
             )
             SELECT pid, tier FROM tiered
              WHERE COALESCE(old_tier, 'none') <> tier AND %(log_changes)s
@@ -172,8 +187,8 @@ class SocialCrmAdvocate(models.Model):
             now=now,
             uid=self.env.uid,
             # a full run ranks everyone in the statement; a partial one re-ranks after
-            rank=SQL("rank") if not limited else SQL("0"),
-            rank_update=SQL("EXCLUDED.rank") if not limited else SQL("a.rank"),
+            rank_insert=SQL("rank") if not limited else SQL("0"),
+            rank_update=SQL("t.rank") if not limited else SQL("a.rank"),
             log_changes=not first_run,
             only_i=only_i,
             only_p=only_p,
