@@ -389,10 +389,13 @@ class SocialCrmCampaign(models.Model):
         partners = self.env["res.partner"].search(self._segment_domain())
         Recipient = self.env["social.crm.campaign.recipient"]
         recipients = Recipient._issue(self, [(partner, None, None) for partner in partners])
-        recipients._deliver()
+        # delivery talks to networks and commits per message: the cron does it,
+        # right after this request, not the request itself
+        Recipient._trigger_delivery()
         return self._notify(
             self.env._(
-                "%(issued)s coupons issued (%(skipped)s people already had theirs).",
+                "%(issued)s coupons issued and queued for delivery (%(skipped)s people "
+                "already had theirs).",
                 issued=len(recipients),
                 skipped=len(partners) - len(recipients.partner_id),
             )

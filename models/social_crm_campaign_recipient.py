@@ -494,7 +494,11 @@ class SocialCrmCampaignRecipient(models.Model):
                 values.update(email_state="queued")
             if values:
                 recipient.write(values)
-        self._deliver()
+        self._trigger_delivery()
+
+    @api.model
+    def _trigger_delivery(self):
+        self.env.ref("social_crm_module.ir_cron_social_crm_campaign_deliver")._trigger()
 
     def action_mark_sent(self):
         """The person did get it (checked on the network): never send it again."""
@@ -503,5 +507,7 @@ class SocialCrmCampaignRecipient(models.Model):
         )
 
     @api.model
-    def _cron_deliver(self):
-        self._deliver_due()
+    def _cron_deliver(self, limit=500):
+        due = self._deliver_due(limit=limit)
+        if len(due) >= limit:  # a big send: carry on in the next run, right away
+            self._trigger_delivery()

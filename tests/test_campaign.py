@@ -214,6 +214,8 @@ class TestCampaign(TransactionCase):
         connector = FakeMastodon()
         with self._seam(connector):
             campaign.action_send()
+            self.assertEqual(connector.dms, [], "the request only issues; the cron delivers")
+            self.env["social.crm.campaign.recipient"]._cron_deliver()
         recipient = campaign.recipient_ids.filtered(lambda r: r.partner_id in ours)
         self.assertEqual(recipient.partner_id, self.alice)
         card = recipient.coupon_id
@@ -229,6 +231,7 @@ class TestCampaign(TransactionCase):
         # a second send gives nothing more: the limit is one per person
         with self._seam(connector):
             campaign.action_send()
+            self.env["social.crm.campaign.recipient"]._cron_deliver()
         self.assertEqual(len(campaign.recipient_ids), len(audience))
         self.assertEqual(len(connector.dms), len(audience))
         self.assertEqual(campaign.issued_count, len(audience))
