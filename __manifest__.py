@@ -15,6 +15,7 @@
         "sale_loyalty",
         "mass_mailing",
         "link_tracker",
+        "privacy_lookup",
         "utm",
     ],
     "external_dependencies": {
@@ -41,6 +42,8 @@
         "views/res_config_settings_views.xml",
         "views/social_crm_routing_views.xml",
         "views/social_crm_campaign_views.xml",
+        "wizard/social_crm_reply_wizard_views.xml",
+        "views/social_crm_interaction_answer_views.xml",
     ],
     "demo": [
         "demo/social_crm_demo.xml",

@@ -6,6 +6,7 @@ from . import social_crm_interaction_sentiment
 from . import social_crm_sync
 from . import social_crm_classify
 from . import social_crm_routing
+from . import social_crm_interaction_answer
 from . import social_crm_partner_mixin
 from . import res_partner
 from . import social_crm_advocate

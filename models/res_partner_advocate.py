@@ -225,4 +225,4 @@ class ResPartner(models.Model):
             )
             for partner in partners
         }
-        self._social_crm_log_notes(bodies)
+        self._social_crm_log_notes(bodies, subtype_xmlid="social_crm_module.mt_advocate_tier")

@@ -35,23 +35,17 @@ class ResPartner(models.Model):
         interactions = self.env["social.crm.interaction"].search(
             ["|", ("partner_id", "in", self.ids), ("identity_id", "in", mine.ids)]
         )
-        subtype = self.env.ref("social_crm_module.mt_social_interaction")
+        subtypes = self.env.ref("social_crm_module.mt_social_interaction") | self.env.ref(
+            "social_crm_module.mt_advocate_tier"
+        )
         notes = self.env["mail.message"].search(
             [
                 ("model", "=", "res.partner"),
                 ("res_id", "in", self.ids),
-                ("subtype_id", "=", subtype.id),
+                ("subtype_id", "in", subtypes.ids),
             ]
         )
-        tier_notes = self.env["mail.message"].search(
-            [
-                ("model", "=", "res.partner"),
-                ("res_id", "in", self.ids),
-                ("body", "ilike", " is now "),
-                ("author_id", "=", self.env.ref("base.partner_root").id),
-            ]
-        )
-        (notes | tier_notes | interactions.message_id).unlink()
+        (notes | interactions.message_id).unlink()
         interactions.unlink()
         mine.unlink()
         self.env["social.crm.advocate"].search([("partner_id", "in", self.ids)]).unlink()

@@ -399,6 +399,15 @@ class SocialCrmCampaignRecipient(models.Model):
         connector = None
         try:
             for recipient in self:
+                if recipient.partner_id.social_opt_out:  # opted out since the issue
+                    recipient.write(
+                        {
+                            "social_state": "skipped",
+                            "social_next_try": False,
+                            "social_error": self.env._("Opted out of social messages"),
+                        }
+                    )
+                    continue
                 # "sending" is committed before the call: a crash mid-call leaves a
                 # trace, so the code is never posted twice
                 recipient.write(

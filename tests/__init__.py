@@ -7,3 +7,4 @@ from . import test_classify
 from . import test_privacy
 from . import test_routing
 from . import test_campaign
+from . import test_reply

@@ -1,0 +1,178 @@
+from datetime import datetime, timedelta, timezone
+from unittest.mock import patch
+
+from odoo.exceptions import UserError
+from odoo.tests import Form, new_test_user, tagged
+from odoo.tests.common import TransactionCase
+
+from ..social_crm_module.errors import AuthError, NotFound, RateLimited, TransientError
+from ..social_crm_module.interaction import Author, Interaction, Kind, Network, Page
+from .test_campaign import FakeMastodon
+
+NOW = datetime.now(timezone.utc).replace(microsecond=0)
+
+
+class Recording(FakeMastodon):
+    def __init__(self, errors=None):
+        super().__init__(errors=errors)
+        self.likes = []
+        self.reposts = []
+
+    def like(self, to):
+        self._maybe_fail()
+        self.likes.append(to)
+
+    def repost(self, to):
+        self._maybe_fail()
+        self.reposts.append(to)
+
+
+@tagged("post_install", "-at_install")
+class TestReply(TransactionCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.account = cls.env["social.crm.account"].create(
+            {"name": "Brand", "network": "mastodon", "base_url": "https://brand.example"}
+        )
+        cls.mia = cls.env["res.partner"].create({"name": "Mia Mention"})
+        cls.env["social.crm.identity"].create(
+            {
+                "network": "mastodon",
+                "external_id": "mia@m.example",
+                "handle": "mia@m.example",
+                "partner_id": cls.mia.id,
+                "link_state": "confirmed",
+                "match_reason": "manual",
+            }
+        )
+        who = Author(network=Network.MASTODON, external_id="mia@m.example", handle="mia@m.example")
+        items = (
+            Interaction(
+                network=Network.MASTODON,
+                external_id="s1",
+                kind=Kind.MENTION,
+                author=who,
+                created_at=NOW,
+                text="Where is my order?",
+                url="https://m.example/@mia/s1",
+                reply_ref="s1",
+            ),
+            Interaction(
+                network=Network.MASTODON,
+                external_id="f1",
+                kind=Kind.FOLLOW,
+                author=who,
+                created_at=NOW - timedelta(minutes=1),
+            ),
+        )
+        interactions = cls.account._ingest_page(Page(items=items))
+        cls.mention = interactions.filtered(lambda i: i.kind == "mention")
+        cls.follow = interactions.filtered(lambda i: i.kind == "follow")
+        cls.salesman = new_test_user(
+            cls.env, login="scrm_reply_sales", groups="sales_team.group_sale_salesman"
+        )
+
+    def _seam(self, connector):
+        return patch.object(
+            type(self.env["social.crm.account"]), "_get_connector", lambda account: connector
+        )
+
+    def _compose(self, text, user=None):
+        env = self.env(user=user) if user else self.env
+        action = self.mention.with_env(env).action_open_reply()
+        form = Form(env[action["res_model"]].with_context(**action["context"]))
+        form.text = text
+        return form.save()
+
+    def _notes(self):
+        return self.mia.message_ids.filtered(lambda m: "replied" in (m.body or ""))
+
+    def test_reply_goes_out_threaded_and_is_logged(self):
+        connector = Recording()
+        wizard = self._compose("Sorry Mia, it ships today!", user=self.salesman)
+        self.assertEqual((wizard.max_length, wizard.text_length), (500, 26))
+        with self._seam(connector):
+            wizard.action_send()
+        self.assertEqual(connector.replies, [("s1", "Sorry Mia, it ships today!")])
+        self.assertEqual(self.mention.answered_by_id, self.salesman)
+        self.assertTrue(self.mention.answered_at)
+        self.assertEqual(self.mention.answer_url, "https://brand.example/@brand/r1")
+        note = self._notes()
+        self.assertEqual(len(note), 1)
+        self.assertIn("https://brand.example/@brand/r1", note.body)
+        self.assertIn("Sorry Mia, it ships today!", note.body)
+
+    def test_failures_are_clear_and_log_nothing(self):
+        cases = [
+            (RateLimited("429", retry_at=NOW + timedelta(minutes=7)), "try again after"),
+            (AuthError("401"), "ask an administrator to reconnect"),
+            (NotFound("404"), "The post is gone"),
+            (TransientError("timed out"), "not recorded as sent"),
+        ]
+        for error, message in cases:
+            with self.subTest(error=type(error).__name__):
+                wizard = self._compose("Hello")
+                with (
+                    self._seam(Recording(errors=[error])),
+                    self.assertRaisesRegex(UserError, message),
+                ):
+                    wizard.action_send()
+                self.assertFalse(self.mention.answered_at)
+                self.assertFalse(self._notes())
+
+    def test_too_long_is_refused_before_the_network(self):
+        connector = Recording()
+        wizard = self._compose("x" * 501)
+        self.assertTrue(wizard.too_long)
+        with self._seam(connector), self.assertRaisesRegex(UserError, "accepts 500 characters"):
+            wizard.action_send()
+        self.assertEqual(connector.replies, [])
+
+    def test_a_follow_cannot_be_answered(self):
+        self.assertFalse(self.follow.can_answer)
+        with self.assertRaisesRegex(UserError, "cannot be answered"):
+            self.follow.action_open_reply()
+
+    def test_like_and_repost_once(self):
+        connector = Recording()
+        with self._seam(connector):
+            self.mention.action_like()
+            self.mention.action_repost()
+            with self.assertRaisesRegex(UserError, "Already done"):
+                self.mention.action_like()
+        self.assertEqual((connector.likes, connector.reposts), (["s1"], ["s1"]))
+        self.assertTrue(self.mention.liked_at and self.mention.reposted_at)
+        with self._seam(Recording(errors=[NotFound("gone")])):
+            self.mention.reposted_at = False
+            with self.assertRaisesRegex(UserError, "The post is gone"):
+                self.mention.action_repost()
+        self.assertFalse(self.mention.reposted_at)
+
+    def test_no_dm_to_opted_out_people(self):
+        identity = self.mention.identity_id
+        connector = Recording()
+        with self._seam(connector):
+            self.account._social_crm_send_dm(identity, "Hi there")
+            self.mia.social_opt_out = True
+            with self.assertRaisesRegex(UserError, "opted out"):
+                self.account._social_crm_send_dm(identity, "Hi again")
+        self.assertEqual(connector.dms, [("mia@m.example", "Hi there")])
+
+    def test_privacy_lookup_finds_handle_only_identities(self):
+        stranger = self.env["social.crm.identity"].create(
+            {"network": "x", "external_id": "777", "handle": "quietfox"}
+        )
+        wizard = self.env["privacy.lookup.wizard"].create(
+            {"name": "@QuietFox", "email": "nobody@example.com"}
+        )
+        wizard.action_lookup()
+        found = wizard.line_ids.filtered(lambda line: line.res_model == "social.crm.identity")
+        self.assertEqual(found.mapped("res_id"), stranger.ids)
+
+    def test_erase_removes_tier_notes_by_subtype(self):
+        self.env["res.partner"]._advocate_log_tier_changes({self.mia.id: "gold"})
+        tier = self.env.ref("social_crm_module.mt_advocate_tier")
+        self.assertTrue(self.mia.message_ids.filtered(lambda m: m.subtype_id == tier))
+        self.mia.action_social_erase()
+        self.assertFalse(self.mia.message_ids.filtered(lambda m: m.subtype_id == tier))

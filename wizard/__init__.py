@@ -1,0 +1,2 @@
+from . import privacy_lookup_wizard
+from . import social_crm_reply_wizard
