@@ -365,6 +365,11 @@ class SocialCrmAccount(models.Model):
             parent_id=parent_id,
             root_id=parent_id,
             subject_id=subject,
+            # what the connector would give: the post to answer (demo accounts
+            # have no credentials, so a reply from the demo explains it cannot)
+            reply_ref=external_id
+            if network != "feed" and kind in ("mention", "reply", "quote", "dm")
+            else "",
         )
 
     @api.model
