@@ -176,3 +176,33 @@ class TestReply(TransactionCase):
         self.assertTrue(self.mia.message_ids.filtered(lambda m: m.subtype_id == tier))
         self.mia.action_social_erase()
         self.assertFalse(self.mia.message_ids.filtered(lambda m: m.subtype_id == tier))
+
+    def test_recent_interactions_latest_first_in_one_query(self):
+        """The Social tab's latest ten, for a whole list of contacts at once."""
+        who = Author(network=Network.MASTODON, external_id="mia@m.example", handle="mia@m.example")
+        self.account._ingest_page(
+            Page(
+                items=tuple(
+                    Interaction(
+                        network=Network.MASTODON,
+                        external_id=f"old{n}",
+                        kind=Kind.MENTION,
+                        author=who,
+                        created_at=NOW - timedelta(days=1, minutes=n),
+                        text=f"older {n}",
+                    )
+                    for n in range(12)
+                )
+            )
+        )
+        everyone = self.env["res.partner"].search([("social_interaction_ids", "!=", False)])
+        self.assertGreater(len(everyone), 1)
+        everyone.invalidate_recordset(["social_recent_interaction_ids"])
+        with self.assertQueryCount(__system__=1):
+            everyone.mapped("social_recent_interaction_ids")
+        recent = self.mia.social_recent_interaction_ids
+        expected = self.env["social.crm.interaction"].search(
+            [("partner_id", "=", self.mia.id)], order="date desc, id desc", limit=10
+        )
+        self.assertEqual(recent.ids, expected.ids)
+        self.assertEqual(recent[0], self.mention, "the newest first")
