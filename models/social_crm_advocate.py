@@ -24,6 +24,9 @@ class SocialCrmAdvocate(models.Model):
     _name = "social.crm.advocate"
     _description = "Advocate score"
     _order = "rank, id"
+    # rows written by the scoring job only: ``scored_at`` says when; no
+    # create/write uid and date columns (and no two foreign-key checks per row)
+    _log_access = False
     _rec_name = "partner_id"
 
     partner_id = fields.Many2one(
@@ -46,7 +49,7 @@ class SocialCrmAdvocate(models.Model):
     redemptions = fields.Float(digits=(7, 3), readonly=True)
     scored_at = fields.Datetime(readonly=True)
     # shown on the leaderboard
-    avatar_128 = fields.Image(related="partner_id.avatar_128")
+    avatar_url = fields.Char(compute="_compute_avatar_url")
     user_id = fields.Many2one(related="partner_id.user_id", string="Salesperson")
     networks = fields.Char(related="partner_id.advocate_networks")
     last_interaction_at = fields.Datetime(related="partner_id.social_last_interaction_at")
@@ -58,6 +61,10 @@ class SocialCrmAdvocate(models.Model):
         ("partner_unique", "UNIQUE(partner_id)", "A contact has one advocate score."),
         ("score_range", "CHECK(score >= 0 AND score <= 100)", "A score lies between 0 and 100."),
     ]
+
+    def _compute_avatar_url(self):
+        for advocate in self:
+            advocate.avatar_url = f"/web/image/res.partner/{advocate.partner_id.id}/avatar_128"
 
     def init(self):
         # room on each page for the nightly rewrite of every row to stay on its
@@ -159,8 +166,7 @@ class SocialCrmAdvocate(models.Model):
                    SET score = t.total, tier = t.tier, engagement = t.engagement,
                        reach = t.reach, sentiment = t.sentiment, recency = t.recency,
                        referrals = t.referrals, redemptions = t.redemptions,
-                       rank = %(rank_update)s, scored_at = %(now)s, write_uid = %(uid)s,
-                       write_date = %(now)s
+                       rank = %(rank_update)s, scored_at = %(now)s
                   FROM tiered t
                  WHERE a.partner_id = t.pid AND t.old_tier IS NOT NULL
                    AND (a.score, a.tier, a.rank, a.engagement, a.reach, a.sentiment,
@@ -171,11 +177,9 @@ class SocialCrmAdvocate(models.Model):
             ), inserted AS (
                 INSERT INTO social_crm_advocate AS a
                        (partner_id, score, tier, engagement, reach, sentiment, recency,
-                        referrals, redemptions, scored_at, rank,
-                        create_uid, create_date, write_uid, write_date)
+                        referrals, redemptions, scored_at, rank)
                 SELECT pid, total, tier, engagement, reach, sentiment, recency,
-                       referrals, redemptions, %(now)s, %(rank_insert)s, %(uid)s, %(now)s,
-                       %(uid)s, %(now)s
+                       referrals, redemptions, %(now)s, %(rank_insert)s
                   FROM tiered
                  WHERE total > 0 AND old_tier IS NULL
                     -- a concurrent recompute placed this contact first: keep its row
@@ -185,7 +189,6 @@ class SocialCrmAdvocate(models.Model):
              WHERE COALESCE(old_tier, 'none') <> tier AND %(log_changes)s
             """,
             now=now,
-            uid=self.env.uid,
             # a full run ranks everyone in the statement; a partial one re-ranks after
             rank_insert=SQL("rank") if not limited else SQL("0"),
             rank_update=SQL("t.rank") if not limited else SQL("a.rank"),
