@@ -7,3 +7,8 @@ class SaleOrder(models.Model):
 
     social_identity_ids = fields.One2many(related="partner_id.social_identity_ids")
     social_interaction_count = fields.Integer(related="partner_id.social_interaction_count")
+    social_recent_interaction_ids = fields.Many2many(
+        related="partner_id.social_recent_interaction_ids"
+    )
+    social_advocate_tier = fields.Selection(related="partner_id.advocate_tier")
+    social_advocate_score = fields.Float(related="partner_id.advocate_score")

@@ -4,8 +4,10 @@ from odoo import models
 class SocialCrmPartnerMixin(models.AbstractModel):
     """A document with a ``partner_id`` opens that person's social history.
 
-    The inheriting models declare ``social_identity_ids`` and
-    ``social_interaction_count`` as related fields through their own partner.
+    The inheriting models (leads, sale orders) declare, as related fields through
+    their own contact, ``social_identity_ids``, ``social_interaction_count``,
+    ``social_recent_interaction_ids``, ``social_advocate_tier`` and
+    ``social_advocate_score`` for their Social tab.
     """
 
     _name = "social.crm.partner.mixin"

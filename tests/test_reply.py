@@ -206,3 +206,39 @@ class TestReply(TransactionCase):
         )
         self.assertEqual(recent.ids, expected.ids)
         self.assertEqual(recent[0], self.mention, "the newest first")
+
+    def test_lead_and_order_show_the_contacts_history_and_answer_it(self):
+        """Sales staff see the person's latest interactions on the lead and the order,
+        with the advocate tier, and can reply from there."""
+        self.env["social.crm.advocate"].create(
+            {"partner_id": self.mia.id, "score": 61.0, "tier": "gold", "rank": 1}
+        )
+        env = self.env(user=self.salesman)
+        lead = env["crm.lead"].create({"name": "Mia's office", "partner_id": self.mia.id})
+        order = env["sale.order"].create({"partner_id": self.mia.id})
+        for document in (lead, order):
+            spec = {
+                "social_advocate_tier": {},
+                "social_interaction_count": {},
+                "social_recent_interaction_ids": {
+                    "fields": {"kind": {}, "text": {}, "can_answer": {}}
+                },
+            }
+            (values,) = document.web_read(spec)
+            self.assertEqual(values["social_advocate_tier"], "gold")
+            self.assertEqual(values["social_interaction_count"], 2)
+            rows = values["social_recent_interaction_ids"]
+            self.assertEqual(
+                [(r["kind"], r["text"], r["can_answer"]) for r in rows],
+                [("mention", "Where is my order?", True), ("follow", "", False)],
+            )
+            arch = document.get_views([(False, "form")])["views"]["form"]["arch"]
+            self.assertIn('name="social_recent_interaction_ids"', arch)
+            self.assertIn('name="action_open_reply"', arch)
+        # the reply button in the lead's list opens the same composer
+        action = env["social.crm.interaction"].browse(rows[0]["id"]).action_open_reply()
+        self.assertEqual(action["res_model"], "social.crm.reply.wizard")
+        # a document without a contact shows nothing, not an error
+        (values,) = env["crm.lead"].create({"name": "Nobody"}).web_read(spec)
+        self.assertEqual(values["social_recent_interaction_ids"], [])
+        self.assertEqual(values["social_advocate_tier"], False)
