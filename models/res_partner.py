@@ -49,30 +49,38 @@ class ResPartner(models.Model):
         for partner in self:
             partner.social_interaction_count = counts.get(partner, 0)
 
+    @api.depends("social_interaction_ids.date")
     def _compute_social_recent_interaction_ids(self):
-        """The latest interactions of every contact in ``self`` in one query (a list
-        of contacts would otherwise run one search per row)."""
+        """The latest interactions of every contact in ``self`` in one query: a
+        top-N per contact on the (partner_id, date, id) index, so a contact with
+        10,000 interactions reads ten rows, and a list of contacts runs no query
+        per row. The domain carries the record rules."""
         Interaction = self.env["social.crm.interaction"]
         partners = self.filtered("id")
         recent = {}
         if partners:
+            Interaction.flush_model(["partner_id", "date"])
             query = Interaction._search([("partner_id", "in", partners.ids)])
-            query.order = SQL("partner_id")  # any order: ranked in the window below
+            column = SQL.identifier(query.table, "partner_id")
             self.env.cr.execute(
                 SQL(
                     """
-                    SELECT partner_id, id FROM (
-                        SELECT i.partner_id, i.id,
-                               row_number() OVER (PARTITION BY i.partner_id
-                                                  ORDER BY i.date DESC, i.id DESC) AS n
-                          FROM social_crm_interaction i
-                         WHERE i.id IN %(allowed)s
-                    ) ranked
-                     WHERE n <= %(limit)s
-                  ORDER BY partner_id, n
+                    SELECT p.pid, top.id
+                      FROM unnest(%(ids)s::int[]) AS p(pid)
+                CROSS JOIN LATERAL (
+                        SELECT %(id)s AS id, %(date)s AS date FROM %(from)s
+                         WHERE %(where)s AND %(column)s = p.pid
+                      ORDER BY %(date)s DESC, %(id)s DESC
+                         LIMIT %(limit)s
+                    ) top
+                  ORDER BY p.pid, top.date DESC, top.id DESC
                     """,
-                    allowed=query.subselect(),
+                    ids=partners.ids,
+                    id=SQL.identifier(query.table, "id"),
+                    date=SQL.identifier(query.table, "date"),
+                    column=column,
                     limit=RECENT_INTERACTIONS,
+                    **{"from": query.from_clause, "where": query.where_clause},
                 )
             )
             for partner_id, interaction_id in self.env.cr.fetchall():

@@ -2,6 +2,7 @@ import json
 
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
+from odoo.tools import SQL
 
 from ..social_crm_module import scoring
 from .social_crm_advocate import TIERS
@@ -130,20 +131,7 @@ class ResPartner(models.Model):
     def _compute_advocate_explanation(self):
         params = self._advocate_params()
         tiers = dict(TIERS)
-        # the score's own split: polarity < 0 is negative, everything else engagement
-        Interaction = self.env["social.crm.interaction"]
-        domain = [("partner_id", "in", self.ids)]
-        kinds, negatives = {}, {}
-        for partner, kind, count in Interaction._read_group(
-            domain, ["partner_id", "kind"], ["__count"]
-        ):
-            kinds.setdefault(partner.id, {})[kind] = count
-        negative_domain = [*domain, ("polarity", "<", 0)]
-        for partner, kind, count in Interaction._read_group(
-            negative_domain, ["partner_id", "kind"], ["__count"]
-        ):
-            negatives[partner.id] = negatives.get(partner.id, 0) + count
-            kinds[partner.id][kind] -= count
+        kinds, negatives = self._advocate_kind_counts()
         for partner in self:
             breakdown = scoring.Breakdown(
                 engagement=partner.advocate_engagement,
@@ -167,6 +155,33 @@ class ResPartner(models.Model):
             ]
             lines += breakdown.explain(params)
             partner.advocate_explanation = "\n".join(lines)
+
+    def _advocate_kind_counts(self):
+        """Per contact: {kind: interactions counted as engagement} and the number of
+        negative ones (polarity < 0), the score's own split, in one query."""
+        Interaction = self.env["social.crm.interaction"]
+        Interaction.flush_model(["partner_id", "kind", "polarity"])
+        query = Interaction._search([("partner_id", "in", self.ids)])
+        table = query.table
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT %(partner)s, %(kind)s, count(*), count(*) FILTER (WHERE %(polarity)s < 0)
+                  FROM %(from)s WHERE %(where)s
+              GROUP BY 1, 2
+                """,
+                partner=SQL.identifier(table, "partner_id"),
+                kind=SQL.identifier(table, "kind"),
+                polarity=SQL.identifier(table, "polarity"),
+                **{"from": query.from_clause, "where": query.where_clause},
+            )
+        )
+        kinds, negatives = {}, {}
+        for partner_id, kind, count, negative in self.env.cr.fetchall():
+            if count > negative:
+                kinds.setdefault(partner_id, {})[kind] = count - negative
+            negatives[partner_id] = negatives.get(partner_id, 0) + negative
+        return kinds, negatives
 
     # -- actions ---------------------------------------------------------------------
 
