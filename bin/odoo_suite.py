@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 MODULE = "social_crm_module"
 SUMMARY = re.compile(r"(\d+) failed, (\d+) error\(s\) of (\d+) tests")
 BAD_LINE = re.compile(r"^\S+ \S+ \d+ (ERROR|CRITICAL) ", re.MULTILINE)
+SKIPPED = re.compile(r" INFO \S+ \S+: skipped (.*)$", re.MULTILINE)
 
 
 def odoo_addons_paths() -> list[str]:
@@ -95,9 +96,13 @@ def main() -> int:
     failed = errored = ran = 0
     if totals:
         failed, errored, ran = totals[-1]
+    skipped = SKIPPED.findall(log)
+    for reason in skipped:
+        print(f"skipped: {reason}")
     print(f"Odoo suite: install + tests took {elapsed:.0f}s on database {db}")
     # an error in setUpClass counts as an error of 0 tests: never print a negative
-    print(f"odoo: {max(ran - failed - errored, 0)} passed, {failed + errored} failed")
+    passed = max(ran - failed - errored - len(skipped), 0)
+    print(f"odoo: {passed} passed, {failed + errored} failed, {len(skipped)} skipped")
     if rc != 0:
         print("\n".join(log.splitlines()[-80:]))
         print(f"Odoo exited with {rc}", file=sys.stderr)

@@ -1,4 +1,5 @@
 from . import mail_thread
+from . import social_crm_queue
 from . import social_crm_account
 from . import social_crm_identity
 from . import social_crm_interaction

@@ -5,7 +5,7 @@ from datetime import timedelta, timezone
 from markupsafe import Markup
 
 from odoo import api, fields, models
-from odoo.tools import SQL
+from odoo.tools import SQL, split_every
 
 from ..social_crm_module.errors import (
     AuthError,
@@ -315,10 +315,28 @@ class SocialCrmCampaignRecipient(models.Model):
 
     @api.model
     def _deliver_due(self, limit=500):
-        """Deliver what is queued, and retry failures whose time has come."""
+        """Deliver what is queued, and retry failures whose time has come.
+
+        Inline: one batch of ``limit``; returns True when more may be waiting.
+        Under queue_job: every due batch becomes a job at once; returns False.
+        """
+        Queue = self.env["social.crm.queue"]
+        if not Queue._queue_available():
+            due = self._due(limit=limit)
+            due._deliver()
+            return len(due) >= limit
+        for ids in split_every(limit, self._due().ids):
+            batch = self.browse(ids)
+            Queue._run_unit(
+                batch, "_deliver", self.env._("Social campaign deliveries (%s)", len(batch))
+            )
+        return False
+
+    @api.model
+    def _due(self, limit=None):
         now = fields.Datetime.now()
         self._flag_cut_off_sends(now)
-        due = self.search(
+        return self.search(
             [
                 "|",
                 "|",
@@ -331,8 +349,6 @@ class SocialCrmCampaignRecipient(models.Model):
             limit=limit,
             order="id",
         )
-        due._deliver()
-        return due
 
     def _flag_cut_off_sends(self, now):
         """A send still 'sending' long after it began was cut off mid-call: whether
@@ -399,6 +415,8 @@ class SocialCrmCampaignRecipient(models.Model):
         connector = None
         try:
             for recipient in self:
+                if not recipient._claim_social():
+                    continue  # another worker has it, or already moved it on
                 if recipient.partner_id.social_opt_out:  # opted out since the issue
                     recipient.write(
                         {
@@ -434,6 +452,29 @@ class SocialCrmCampaignRecipient(models.Model):
             if connector is not None:
                 account._store_refreshed_credentials(connector)
 
+    def _claim_social(self):
+        """Take this social delivery for the current transaction: False when
+        another worker holds it or its state moved on since it was read (cron
+        runs, jobs on several nodes and a person's Retry may overlap)."""
+        self.ensure_one()
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT social_state, social_next_try FROM social_crm_campaign_recipient
+                 WHERE id = %s FOR NO KEY UPDATE SKIP LOCKED
+                """,
+                self.id,
+            )
+        )
+        row = self.env.cr.fetchone()
+        self.invalidate_recordset(["social_state", "social_next_try"])
+        if not row:
+            return False
+        state, next_try = row
+        return state == "queued" or (
+            state == "failed" and bool(next_try) and next_try <= fields.Datetime.now()
+        )
+
     def _post(self, connector):
         """Reply where the person spoke, or DM them; returns the engine Interaction."""
         self.ensure_one()
@@ -467,14 +508,35 @@ class SocialCrmCampaignRecipient(models.Model):
 
     def _deliver_email(self):
         """Queue one email per coupon in Odoo's outgoing mail (its cron sends them)."""
-        if not self:
+        recipients = self._claim_email()
+        if not recipients:
             return
-        mails = self.env["mail.mail"].sudo().create([r._email_values() for r in self])
+        mails = self.env["mail.mail"].sudo().create([r._email_values() for r in recipients])
         now = fields.Datetime.now()
-        self.filtered(lambda r: not r.delivered_at).delivered_at = now
-        self.write({"email_state": "sent", "email_error": False})
-        for recipient, mail in zip(self, mails, strict=True):
+        recipients.filtered(lambda r: not r.delivered_at).delivered_at = now
+        recipients.write({"email_state": "sent", "email_error": False})
+        for recipient, mail in zip(recipients, mails, strict=True):
             recipient.mail_id = mail
+
+    def _claim_email(self):
+        """The recipients whose email is still queued and held by no other worker,
+        locked until the transaction ends: nobody gets the email twice."""
+        if not self:
+            return self
+        self.flush_recordset(["email_state"])
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT id FROM social_crm_campaign_recipient
+                 WHERE id = ANY(%s) AND email_state = 'queued'
+                   FOR NO KEY UPDATE SKIP LOCKED
+                """,
+                self.ids,
+            )
+        )
+        claimed = {row[0] for row in self.env.cr.fetchall()}
+        self.invalidate_recordset(["email_state"])  # what the database says now
+        return self.filtered(lambda r: r.id in claimed)
 
     def _email_values(self):
         self.ensure_one()
@@ -517,6 +579,5 @@ class SocialCrmCampaignRecipient(models.Model):
 
     @api.model
     def _cron_deliver(self, limit=500):
-        due = self._deliver_due(limit=limit)
-        if len(due) >= limit:  # a big send: carry on in the next run, right away
+        if self._deliver_due(limit=limit):  # a big send: carry on right away
             self._trigger_delivery()

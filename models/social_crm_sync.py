@@ -382,9 +382,16 @@ class SocialCrmAccountSync(models.Model):
         budget = max_pages or self._sync_page_budget
         pages = 0
         before = len(self.interaction_ids)
+        if not self._sync_lock():
+            _logger.info("Social CRM account %s is being synced by another worker", self.id)
+            return pages, 0
         # one connector for the run: one session, reused page after page
         connector = self._get_connector()
         while pages < budget:
+            # each commit releases the lock: take it again, or leave the account to
+            # the worker that took it (it resumes from the committed cursor)
+            if pages and not self._sync_lock():
+                break
             try:
                 with self.env.cr.savepoint():
                     has_more = self._sync_one_page(connector)
@@ -400,6 +407,18 @@ class SocialCrmAccountSync(models.Model):
                 break
         self.invalidate_recordset(["interaction_ids"])
         return pages, len(self.interaction_ids) - before
+
+    def _sync_lock(self):
+        """Hold this account for the current transaction; False when another
+        worker (a cron, a job on another node, a person's "Sync now") holds it."""
+        self.ensure_one()
+        self.env.cr.execute(
+            SQL(
+                "SELECT id FROM social_crm_account WHERE id = %s FOR NO KEY UPDATE SKIP LOCKED",
+                self.id,
+            )
+        )
+        return bool(self.env.cr.fetchone())
 
     def _sync_commit(self):
         if not (config["test_enable"] or modules.module.current_test):
@@ -450,8 +469,9 @@ class SocialCrmAccountSync(models.Model):
                 ("next_sync_at", "<=", now),
             ]
         )
+        Queue = self.env["social.crm.queue"]
         for account in due:
-            account._sync()
+            Queue._run_unit(account, "_sync", self.env._("Social CRM sync of %s", account.name))
 
     # -- buttons ----------------------------------------------------------------------
 
@@ -479,6 +499,10 @@ class SocialCrmAccountSync(models.Model):
     def action_sync_now(self):
         self.ensure_one()
         self._check_network_ready()
+        if not self._sync_lock():
+            raise UserError(
+                self.env._("%s is being synced right now; try again in a minute.", self.name)
+            )
         pages, created = self._sync()
         if self.last_error and not pages:
             raise UserError(self.env._("The sync failed: %s", self.last_error))

@@ -8,3 +8,4 @@ from . import test_privacy
 from . import test_routing
 from . import test_campaign
 from . import test_reply
+from . import test_workers

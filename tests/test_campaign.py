@@ -84,7 +84,11 @@ class TestCampaign(TransactionCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
+        # social_crm_inline: the crons run their units now, even where queue_job
+        # is installed (test_workers covers the jobs)
+        cls.env = cls.env(
+            context=dict(cls.env.context, tracking_disable=True, social_crm_inline=True)
+        )
         # campaigns of the demo data listen to every account: not to this test's
         cls.env["social.crm.campaign"].search([("state", "=", "running")]).action_done()
         cls.program = cls.env["loyalty.program"].create(
@@ -404,6 +408,53 @@ class TestCampaign(TransactionCase):
                 self.assertEqual(bool(recipients.social_next_try), retry)
                 self.assertEqual(recipients.email_state, "sent", "the email still went")
                 self.assertEqual(campaign.failed_count, 1)
+
+    def test_a_delivery_another_worker_moved_on_is_not_sent_again(self):
+        """This worker's cache says queued; the database says another worker (a job
+        on another node, a second cron) already sent it."""
+        campaign = self._campaign(send_email=True)
+        recipient = self.env["social.crm.campaign.recipient"]._issue(
+            campaign, [(self.alice, None, None)]
+        )
+        self.assertEqual((recipient.social_state, recipient.email_state), ("queued", "queued"))
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE social_crm_campaign_recipient SET social_state = 'sent', email_state = 'sent'"
+            " WHERE id = %s",
+            [recipient.id],
+        )
+        connector = FakeMastodon()
+        mails = self.env["mail.mail"].search_count([])
+        with self._seam(connector):
+            recipient._deliver()  # still "queued" in this worker's cache
+        self.assertEqual(connector.dms, [], "no second DM")
+        self.assertEqual(self.env["mail.mail"].search_count([]), mails, "no second email")
+        self.assertEqual((recipient.social_state, recipient.email_state), ("sent", "sent"))
+
+    def test_under_queue_job_deliveries_are_jobs_by_batch(self):
+        if "queue.job" not in self.env:
+            self.skipTest("OCA queue_job is not installed in this database")
+        env = self.env(context=dict(self.env.context, social_crm_inline=False))
+        Recipient, Job = env["social.crm.campaign.recipient"], env["queue.job"]
+        Recipient.search([("social_state", "=", "queued")]).social_state = "skipped"
+        campaign = self._campaign()
+        recipients = Recipient._issue(campaign, [(p, None, None) for p in self.alice | self.bob])
+        self.assertEqual(len(recipients), 2)
+        before = Job.search([("method_name", "=", "_deliver")])
+        connector = FakeMastodon()
+        with self._seam(connector):
+            Recipient._cron_deliver(limit=1)
+            Recipient._cron_deliver(limit=1)  # the same batches, still waiting
+        jobs = Job.search([("method_name", "=", "_deliver")]) - before
+        self.assertEqual(sorted(job.records.ids for job in jobs), [[r.id] for r in recipients])
+        self.assertEqual(connector.dms, [], "nothing sent before the jobs run")
+        from odoo.addons.queue_job.job import Job as QueueJob  # noqa: PLC0415
+
+        with self._seam(connector):
+            for job in jobs:
+                QueueJob.load(env, job.uuid).perform()
+        self.assertEqual(len(connector.dms), 2)
+        self.assertEqual(set(recipients.mapped("social_state")), {"sent"})
 
     def test_cut_off_send_is_never_resent_blindly(self):
         campaign = self._campaign()

@@ -1,0 +1,92 @@
+"""Several workers at once: crons, jobs on other nodes, a person's button.
+
+A unit of background work (one account's sync, one coupon's delivery) holds its
+row for its transaction and skips what another worker holds, so running units
+side by side never reads a page twice or sends a code twice. Under OCA
+queue_job the same units become jobs; those tests run where it is installed.
+"""
+
+from contextlib import contextmanager
+from unittest.mock import patch
+
+from odoo.exceptions import UserError
+from odoo.tests import tagged
+from odoo.tests.common import TransactionCase
+
+from .test_sync import FakeConnector, page
+
+try:  # queue_job is optional: its tests run where it is installed
+    from odoo.addons.queue_job import job as QUEUE_JOB
+except ImportError:
+    QUEUE_JOB = None
+
+
+@contextmanager
+def held_by_another_worker(env, record):
+    """Lock one committed row from a second connection, as another worker would."""
+    with env.registry.cursor() as other:
+        # NOWAIT: fail at once rather than wait for this test's own transaction
+        other.execute(
+            f'SELECT id FROM "{record._table}" WHERE id = %s FOR UPDATE NOWAIT',  # noqa: S608
+            [record.id],
+        )
+        try:
+            yield
+        finally:
+            other.rollback()
+
+
+@tagged("post_install", "-at_install")
+class TestWorkers(TransactionCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        # a demo account: committed at install, so a second connection can lock it
+        cls.account = cls.env.ref("social_crm_module.demo_account_mastodon")
+
+    def _seam(self, connector):
+        return patch.object(
+            type(self.env["social.crm.account"]), "_get_connector", lambda account: connector
+        )
+
+    def test_an_account_another_worker_holds_is_left_to_it(self):
+        # a write that waits for the other worker's lock fails instead of hanging
+        self.env.cr.execute("SET LOCAL lock_timeout = '3s'")
+        cursor = self.account.cursor or None
+        connector = FakeConnector({cursor: page(0, 3, "p1")})
+        with self._seam(connector), held_by_another_worker(self.env, self.account):
+            self.assertEqual(self.account._sync(), (0, 0))
+            with self.assertRaisesRegex(UserError, "being synced right now"):
+                self.account.action_sync_now()
+        self.assertEqual(connector.calls, [], "the network was not asked")
+        # once the other worker is done, the account syncs from the stored cursor
+        with self._seam(connector):
+            self.assertEqual(self.account._sync(), (1, 3))
+        self.assertEqual(connector.calls, [cursor])
+        self.assertEqual(self.account.cursor, "p1")
+
+    def test_under_queue_job_each_account_is_one_job_queued_once(self):
+        if not QUEUE_JOB or "queue.job" not in self.env:
+            self.skipTest("OCA queue_job is not installed in this database")
+        Account = self.env["social.crm.account"]
+        Job = self.env["queue.job"]
+        Account.search([]).write({"state": "paused"})
+        other = Account.create(
+            {"name": "other", "network": "mastodon", "base_url": "https://o.example"}
+        )
+        (self.account | other).write({"state": "connected", "next_sync_at": False})
+        before = Job.search([("method_name", "=", "_sync")])
+        Account._cron_sync()
+        Account._cron_sync()  # the same units, still waiting: not queued twice
+        jobs = Job.search([("method_name", "=", "_sync")]) - before
+        self.assertEqual(len(jobs), 2)
+        self.assertEqual(sorted(job.records.ids for job in jobs), [self.account.ids, other.ids])
+        self.assertTrue(all(jobs.mapped("identity_key")))
+        self.assertEqual(set(jobs.mapped("state")), {"pending"})
+        # a job runs the same unit as the cron: the account's pages, committed per page
+        job = jobs.filtered(lambda j: j.records == self.account)
+        connector = FakeConnector({self.account.cursor or None: page(0, 2, "p9")})
+        with self._seam(connector):
+            QUEUE_JOB.Job.load(self.env, job.uuid).perform()
+        self.assertEqual(self.account.cursor, "p9")
+        self.assertEqual(len(connector.calls), 1)
