@@ -1,10 +1,14 @@
 from odoo import api, models
+from odoo.exceptions import AccessError
 from odoo.tools import SQL
 
 from ..social_crm_module import sentiment
 
 #: the polarity a corrected sentiment label stands for
 CORRECTED_POLARITY = {"positive": 0.5, "neutral": 0.0, "negative": -0.5}
+#: what a Social CRM user (not a manager) may change on an interaction
+CORRECTABLE_FIELDS = {"intent", "sentiment"}
+_REVIEWED = ("intent", "model_intent", "sentiment", "model_sentiment")
 
 
 class SocialCrmAccount(models.Model):
@@ -37,7 +41,8 @@ class SocialCrmInteraction(models.Model):
             SQL(
                 """
                 UPDATE social_crm_interaction i
-                   SET intent = v.intent, polarity = v.polarity, sentiment = v.label
+                   SET intent = v.intent, polarity = v.polarity, sentiment = v.label,
+                       model_intent = v.intent, model_sentiment = v.label
                   FROM unnest(%s::int[], %s::varchar[], %s::float8[], %s::varchar[])
                        AS v(id, intent, polarity, label)
                  WHERE i.id = v.id AND NOT COALESCE(i.classification_corrected, false)
@@ -48,11 +53,28 @@ class SocialCrmInteraction(models.Model):
                 [r.label for r in results],
             )
         )
-        todo.invalidate_recordset(["intent", "polarity", "sentiment"])
+        todo.invalidate_recordset(
+            ["intent", "polarity", "sentiment", "model_intent", "model_sentiment"]
+        )
 
     def write(self, vals):
         """A person's intent or sentiment is a correction: flag it, and let the
-        polarity follow a corrected label so the advocate score does too."""
+        polarity follow a corrected label so the advocate score does too.
+
+        Social CRM users correct the meaning of what people said; everything else
+        on an interaction is the network's and stays as synced (managers and the
+        system may still write it)."""
+        if (
+            not self.env.su
+            and set(vals) - CORRECTABLE_FIELDS
+            and not self.env.user.has_group("social_crm_module.group_social_crm_manager")
+        ):
+            raise AccessError(
+                self.env._(
+                    "An interaction is kept as the network sent it: you may only correct "
+                    "its intent and sentiment."
+                )
+            )
         if ("intent" in vals or "sentiment" in vals) and not self.env.context.get(
             "social_crm_classifying"
         ):
@@ -60,3 +82,32 @@ class SocialCrmInteraction(models.Model):
             if "sentiment" in vals and "polarity" not in vals:
                 vals["polarity"] = CORRECTED_POLARITY.get(vals["sentiment"], 0.0)
         return super().write(vals)
+
+    @api.model
+    def _classifier_review(self):
+        """How often people corrected the classifier, from the interactions it
+        classified: {"classified", "intent_corrected", "sentiment_corrected"}."""
+        self.flush_model(_REVIEWED)
+        query = self._search([("model_intent", "!=", False)])
+        column = {name: SQL.identifier(query.table, name) for name in _REVIEWED}
+        self.env.cr.execute(
+            query.select(
+                SQL("count(*)"),
+                SQL(
+                    "count(*) FILTER (WHERE %s IS DISTINCT FROM %s)",
+                    column["intent"],
+                    column["model_intent"],
+                ),
+                SQL(
+                    "count(*) FILTER (WHERE %s IS DISTINCT FROM %s)",
+                    column["sentiment"],
+                    column["model_sentiment"],
+                ),
+            )
+        )
+        classified, intents, sentiments = self.env.cr.fetchone()
+        return {
+            "classified": classified,
+            "intent_corrected": intents,
+            "sentiment_corrected": sentiments,
+        }

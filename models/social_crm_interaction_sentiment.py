@@ -21,7 +21,14 @@ class SocialCrmInteraction(models.Model):
     )
     sentiment = fields.Selection(SENTIMENTS, index=True)
     classification_corrected = fields.Boolean(
+        "Corrected",
         readonly=True,
         copy=False,
         help="A user corrected the intent or sentiment; a re-sync never overwrites it.",
+    )
+    # what the classifier said, kept when a person corrects it: the review's
+    # confusion matrix (classifier's answer against the person's)
+    model_intent = fields.Selection(INTENTS, "Classifier's intent", readonly=True, copy=False)
+    model_sentiment = fields.Selection(
+        SENTIMENTS, "Classifier's sentiment", readonly=True, copy=False
     )

@@ -1,6 +1,8 @@
+from ast import literal_eval
 from datetime import datetime, timezone
 
-from odoo.tests import tagged
+from odoo.exceptions import AccessError
+from odoo.tests import Form, new_test_user, tagged
 from odoo.tests.common import TransactionCase
 
 from ..social_crm_module.interaction import Author, Interaction, Kind, Network, Page
@@ -64,3 +66,36 @@ class TestClassify(TransactionCase):
             [("classification_corrected", "=", True)]
         )
         self.assertEqual(corrected, 1)
+
+    def test_a_user_corrects_on_the_form_and_the_review_counts_it(self):
+        self.account._ingest_page(self.page)
+        Interaction = self.env["social.crm.interaction"]
+        before = Interaction._classifier_review()
+        user = new_test_user(
+            self.env, login="scrm_classify_user", groups="social_crm_module.group_social_crm_user"
+        )
+        love = self._get("love").with_user(user)
+        with Form(love) as form:  # the interaction form, as the user sees it
+            form.sentiment = "negative"
+            form.intent = "complaint"
+        self.assertEqual((love.intent, love.sentiment), ("complaint", "negative"))
+        self.assertEqual((love.model_intent, love.model_sentiment), ("praise", "positive"))
+        self.assertTrue(love.classification_corrected)
+        after = Interaction._classifier_review()
+        self.assertEqual(after["classified"], before["classified"])
+        self.assertEqual(after["intent_corrected"], before["intent_corrected"] + 1)
+        self.assertEqual(after["sentiment_corrected"], before["sentiment_corrected"] + 1)
+        # the review pivot: the correction sits off the diagonal
+        action = self.env["res.config.settings"].create({}).action_social_classifier_review()
+        cells = Interaction._read_group(
+            [*literal_eval(action["domain"]), ("id", "=", love.id)],
+            ["model_intent", "intent"],
+            ["__count"],
+        )
+        self.assertEqual(cells, [("praise", "complaint", 1)])
+        settings = self.env["res.config.settings"].create({})
+        self.assertIn(f"Of {after['classified']} classified", settings.social_classifier_review)
+        # what the network sent is not the user's to change
+        with self.assertRaises(AccessError):
+            love.write({"text": "I love it"})
+        self.assertEqual(love.text, self.page.items[0].text)
