@@ -6,6 +6,7 @@ does not run it again; it is idempotent anyway: identities are looked up before
 they are created and the ingest dedupes on (account, external id)).
 """
 
+import itertools
 from datetime import timedelta
 
 from odoo import api, fields, models
@@ -255,25 +256,40 @@ class SocialCrmAccount(models.Model):
 
     @api.model
     def _load_demo_interactions(self):
-        """Create the demo identities, then ingest the demo history page by page."""
+        """Create the demo identities, then ingest the demo history as syncs would
+        have brought it in: oldest first, each run of one account's items a page,
+        so every contact's chatter reads in the order things happened."""
         authors = {key: self._demo_author(key) for key in AUTHORS}
         self._demo_link_identities()
         now = utc(fields.Datetime.now())
+        accounts = {}
         for suffix in ("x", "mastodon", "bluesky", "feed_video", "feed_reviews"):
             account = self.env.ref(f"social_crm_module.demo_account_{suffix}", False)
-            if not account:
-                continue
-            rows = sorted((row for row in HISTORY if row[0] == suffix), key=lambda r: (-r[4], r[5]))
-            items = [self._demo_interaction(row, authors, now) for row in rows]
-            for start in range(0, len(items), 20):
-                chunk = tuple(items[start : start + 20])
-                page = Page(
-                    items=chunk,
-                    cursor=f"demo-{suffix}-{start + len(chunk)}",
-                    has_more=start + 20 < len(items),
+            if account:
+                accounts[suffix] = account
+        stream = sorted(
+            (
+                (item.created_at, suffix, item)
+                for suffix in accounts
+                for item in (
+                    self._demo_interaction(row, authors, now) for row in HISTORY if row[0] == suffix
                 )
-                account._ingest_page(page)
-            # a demo account never syncs: it stays paused, without credentials
+            ),
+            key=lambda entry: (entry[0], entry[1]),
+        )
+        pages = dict.fromkeys(accounts, 0)
+        for suffix, run in itertools.groupby(stream, key=lambda entry: entry[1]):
+            items = [item for _date, _suffix, item in run]
+            for start in range(0, len(items), 20):
+                pages[suffix] += 1
+                accounts[suffix]._ingest_page(
+                    Page(
+                        items=tuple(items[start : start + 20]),
+                        cursor=f"demo-{suffix}-{pages[suffix]}",
+                    )
+                )
+        # a demo account never syncs: it stays paused, without credentials
+        for account in accounts.values():
             account.write({"state": "paused", "next_sync_at": False})
         return True
 

@@ -267,10 +267,11 @@ class SocialCrmAccount(models.Model):
         return self.env["social.crm.interaction"].sudo().create(values)
 
     def _ingest_log_chatter(self, interactions):
-        """One note per interaction on its partner's chatter, in one INSERT."""
+        """One note per interaction on its partner's chatter, in one INSERT, oldest
+        first: the chatter lists by message id, so ids follow the posting dates."""
         linked = interactions.filtered(
             lambda i: i.partner_id and i.identity_id.link_state == "confirmed"
-        )
+        ).sorted(lambda i: (i.date, i.id))
         if not linked:
             return
         ids = self.env["res.partner"]._social_crm_log_notes(

@@ -88,6 +88,22 @@ class TestIngest(TransactionCase):
         for row in alice_rows:
             self.assertEqual(row.message_id.date, row.date)
 
+    def test_chatter_lists_notes_in_the_order_people_posted(self):
+        """The chatter lists messages by id: a page comes newest first, its notes
+        are written oldest first, so the timeline and its date separators agree."""
+        page = Page(items=tuple(item(n, author(1)) for n in range(1, 6)))  # n1 is the newest
+        self.account._ingest_page(page)
+        notes = self._notes(self.alice).sorted("id")
+        self.assertEqual(len(notes), 5)
+        self.assertEqual(notes.mapped("date"), sorted(notes.mapped("date")))
+        # the demo contacts, loaded as syncs would bring their history, read the same way
+        demo = self.env.ref("social_crm_module.demo_account_x", False)
+        if demo:
+            priya = demo.interaction_ids.partner_id.filtered(lambda p: p.name == "Priya Raman")
+            notes = self._notes(priya).sorted("id")
+            self.assertGreater(len(notes), 5)
+            self.assertEqual(notes.mapped("date"), sorted(notes.mapped("date")))
+
     def test_interrupted_sync_resumes_without_gaps_or_repeats(self):
         page1 = Page(
             items=(item(1, author(1)), item(2, author(3))), cursor="after-1", has_more=True
