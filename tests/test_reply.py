@@ -129,6 +129,17 @@ class TestReply(TransactionCase):
             wizard.action_send()
         self.assertEqual(connector.replies, [])
 
+    def test_the_composer_counts_as_the_network_does(self):
+        """Mastodon counts a link as 23 characters, however long it is."""
+        link = "https://shop.example/orders/" + "x" * 600
+        wizard = self._compose(f"Track it here: {link}")
+        self.assertEqual(wizard.text_length, len("Track it here: ") + 23)
+        self.assertFalse(wizard.too_long)
+        connector = Recording()
+        with self._seam(connector):
+            wizard.action_send()
+        self.assertEqual(len(connector.replies), 1)
+
     def test_a_follow_cannot_be_answered(self):
         self.assertFalse(self.follow.can_answer)
         with self.assertRaisesRegex(UserError, "cannot be answered"):

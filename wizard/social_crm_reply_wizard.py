@@ -24,10 +24,11 @@ class SocialCrmReplyWizard(models.TransientModel):
     @api.depends("text", "network")
     def _compute_length(self):
         for wizard in self:
-            wizard.max_length = (
-                connector_class(wizard.network).max_text_length if wizard.network else 0
-            )
-            wizard.text_length = len((wizard.text or "").strip())
+            connector = connector_class(wizard.network) if wizard.network else None
+            text = (wizard.text or "").strip()
+            # counted as the network counts it: graphemes, URLs as 23, X's weights
+            wizard.max_length = connector.max_text_length if connector else 0
+            wizard.text_length = connector.text_length(text) if connector else len(text)
             wizard.too_long = bool(wizard.max_length and wizard.text_length > wizard.max_length)
 
     def action_send(self):

@@ -107,14 +107,21 @@ class Connector:
 
     # -- helpers for subclasses --------------------------------------------------
 
+    @staticmethod
+    def text_length(text: str) -> int:
+        """The length of ``text`` as the network counts it against
+        :attr:`max_text_length` (see :mod:`..text`); code points by default."""
+        return len(text)
+
     def check_text(self, text: str) -> str:
         text = (text or "").strip()
         if not text:
             raise ValueError("the text is empty")
-        if len(text) > self.max_text_length:
+        length = self.text_length(text)
+        if length > self.max_text_length:
             raise ValueError(
                 f"{self.network.value} accepts at most {self.max_text_length} characters, "
-                f"this text has {len(text)}"
+                f"this text has {length}"
             )
         return text
 

@@ -45,7 +45,6 @@ from __future__ import annotations
 
 import json
 import re
-import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime, timezone
 from typing import Any, ClassVar
@@ -63,6 +62,7 @@ from ..errors import (
 )
 from ..http import RateLimit, json_object, rate_limit_from_headers, request
 from ..interaction import Author, Interaction, Kind, Network, Page, parse_datetime
+from ..text import graphemes
 from .base import Connector, batched
 
 NETWORK = "bluesky"
@@ -108,6 +108,7 @@ _TRAILING = ".,;:!?'\""
 class BlueskyConnector(Connector):
     network = Network.BLUESKY
     max_text_length = 300
+    text_length = staticmethod(graphemes)
     profile_batch_size = 25
     credential_keys = ("identifier", "app_password", "access_jwt", "refresh_jwt")
     default_base_url = "https://bsky.social"
@@ -392,15 +393,7 @@ class BlueskyConnector(Connector):
 
     def check_text(self, text: str) -> str:
         """Bluesky counts graphemes (300), not code points, and caps posts at 3000 bytes."""
-        text = (text or "").strip()
-        if not text:
-            raise ValueError("the text is empty")
-        count = graphemes(text)
-        if count > self.max_text_length:
-            raise ValueError(
-                f"{self.network.value} accepts at most {self.max_text_length} characters, "
-                f"this text has {count}"
-            )
+        text = super().check_text(text)
         if len(text.encode()) > MAX_TEXT_BYTES:
             raise ValueError(f"{self.network.value} accepts at most {MAX_TEXT_BYTES} bytes")
         return text
@@ -507,41 +500,6 @@ class BlueskyConnector(Connector):
 
 
 # -- helpers -----------------------------------------------------------------------
-
-
-def graphemes(text: str) -> int:
-    """Count user-perceived characters, close enough to Unicode's extended clusters.
-
-    Combining marks, variation selectors, skin-tone modifiers, emoji tags and
-    whatever follows a zero-width joiner extend the previous character; regional
-    indicators pair up into one flag; CR LF is one.
-    """
-    count = 0
-    joined = pending_flag = False
-    previous = ""
-    for char in text:
-        code = ord(char)
-        extends = (
-            joined
-            or code == 0x200D
-            or 0xFE00 <= code <= 0xFE0F
-            or 0x1F3FB <= code <= 0x1F3FF
-            or 0xE0020 <= code <= 0xE007F
-            or unicodedata.category(char) in ("Mn", "Me", "Mc")
-            or (char == "\n" and previous == "\r")
-        )
-        if 0x1F1E6 <= code <= 0x1F1FF:
-            if pending_flag:
-                extends, pending_flag = True, False
-            else:
-                pending_flag = not extends
-        elif not extends:
-            pending_flag = False
-        if not extends:
-            count += 1
-        joined = code == 0x200D
-        previous = char
-    return count
 
 
 class _Skip(Exception):

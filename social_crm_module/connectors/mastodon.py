@@ -38,6 +38,7 @@ import requests
 from ..errors import AuthError, ConnectorError, NotFound, PayloadError
 from ..http import RateLimit, json_body, rate_limit_from_headers, request
 from ..interaction import Author, Interaction, Kind, Network, Page, parse_datetime
+from ..text import mastodon_length
 from .base import Connector, batched
 
 NETWORK = "mastodon"
@@ -58,10 +59,6 @@ MAX_LIMIT = 80
 _ID = re.compile(r"^[0-9A-Za-z_-]{1,64}$")
 _NUMERIC = re.compile(r"^[0-9]{1,25}$")
 _ACCT = re.compile(r"^@?([A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?)(?:@([A-Za-z0-9.-]+))?$")
-_URL_IN_TEXT = re.compile(r"https?://\S+")
-_MENTION_IN_TEXT = re.compile(r"@([A-Za-z0-9_][A-Za-z0-9_.-]*)@[A-Za-z0-9.-]+[A-Za-z0-9]")
-#: Mastodon counts every URL as 23 characters
-URL_LENGTH = 23
 
 
 class MastodonConnector(Connector):
@@ -70,6 +67,7 @@ class MastodonConnector(Connector):
     profile_batch_size = 40
     credential_keys = ("access_token",)
     option_keys: ClassVar[tuple[str, ...]] = ("instance_domain", "reply_visibility", "limit")
+    text_length = staticmethod(mastodon_length)
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -374,10 +372,10 @@ class MastodonConnector(Connector):
             result = text
         else:
             result = f"@{acct} {text}"
-        if mastodon_length(result) > self.max_text_length:
+        if self.text_length(result) > self.max_text_length:
             raise ValueError(
                 f"mastodon accepts at most {self.max_text_length} characters, "
-                f"this text has {mastodon_length(result)} with the mention"
+                f"this text has {self.text_length(result)} with the mention"
             )
         return result
 
@@ -515,13 +513,6 @@ def _quoted_id(status: Mapping[str, Any]) -> str:
 def _narrowest(*visibilities: str) -> str:
     ranks = [VISIBILITIES.index(v) for v in visibilities if v in VISIBILITIES]
     return VISIBILITIES[max(ranks)] if ranks else "public"
-
-
-def mastodon_length(text: str) -> int:
-    """Length as Mastodon counts it: URLs are 23, remote mentions count their user only."""
-    text = _URL_IN_TEXT.sub("x" * URL_LENGTH, text)
-    text = _MENTION_IN_TEXT.sub(lambda m: "@" + m.group(1), text)
-    return len(text)
 
 
 class _HTMLText(HTMLParser):

@@ -56,6 +56,7 @@ from ..errors import (
 )
 from ..http import retry_at_from_headers
 from ..interaction import Author, Interaction, Kind, Network, Page, parse_datetime
+from ..text import x_length
 from .base import Connector, batched
 
 #: the host tweepy's Client hardcodes in ``BaseClient.request``
@@ -133,6 +134,7 @@ class _XSession:
 class XConnector(Connector):
     network = Network.X
     max_text_length = 280
+    text_length = staticmethod(x_length)
     profile_batch_size = 100
     credential_keys = (
         "bearer_token",

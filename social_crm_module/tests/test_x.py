@@ -16,6 +16,7 @@ from social_crm_module.connectors import connector_class
 from social_crm_module.connectors.x import XConnector, _XSession
 from social_crm_module.interaction import Kind, Network
 from social_crm_module.testing import FakeServer
+from social_crm_module.text import x_length
 
 FIXTURES = Path(__file__).parent / "fixtures" / "x"
 BRAND = "9001"
@@ -824,3 +825,18 @@ def test_fixtures_hold_no_secrets():
         assert not tokenish.search(text), path.name
         for secret in FAKE_SECRETS:
             assert secret not in text, path.name
+
+
+def test_reply_length_is_counted_the_way_x_counts_it():
+    assert x_length("a" * 280) == 280
+    assert x_length("é") == 1  # NFC: e + combining acute is one light character
+    assert x_length("e\u0301") == 1
+    assert x_length("日本") == 4  # CJK counts 2
+    assert x_length("see https://example.com/a/very/long/path?with=query&and=more") == 4 + 23
+    assert x_length("\U0001f468\u200d\U0001f469\u200d\U0001f467") == 2  # one emoji, 5 code points
+    assert x_length("\U0001f44d\U0001f3fd ok") == 5
+    assert x_length("\u2014 \u201cquoted\u201d") == 10  # dash and curly quotes are light
+    connector = XConnector(credentials={"bearer_token": "t"})
+    assert connector.check_text("日" * 140) == "日" * 140
+    with pytest.raises(ValueError, match="at most 280 characters, this text has 282"):
+        connector.check_text("日" * 141)
