@@ -71,7 +71,7 @@ class SocialCrmRoutingRule(models.Model):
         for rule, interaction in pairs:
             partner = interaction.partner_id
             record = partner or interaction.account_id
-            user = (partner.user_id if partner else False) or rule.user_id or record.create_uid
+            user = self._route_assignee(rule, interaction, record)
             values.append(
                 {
                     "res_model_id": self.env["ir.model"]._get_id(record._name),
@@ -99,6 +99,22 @@ class SocialCrmRoutingRule(models.Model):
         Activity.create(first)
         for vals in repeats:
             Activity.create(vals)
+
+    def _route_assignee(self, rule, interaction, record):
+        """Who answers: the contact's salesperson, the rule's user, whoever set up
+        the account or created the record, else a Social CRM manager; never a user
+        nobody reads for (OdooBot, an archived or a portal user)."""
+        candidates = [
+            interaction.partner_id.user_id,
+            rule.user_id,
+            interaction.account_id.create_uid,
+            record.create_uid,
+        ]
+        for user in candidates:
+            if user and user.active and user._is_internal() and not user._is_superuser():
+                return user
+        managers = self.env.ref("social_crm_module.group_social_crm_manager").sudo().users
+        return managers.filtered(lambda u: u.active and not u._is_superuser())[:1] or self.env.user
 
     def _route_leads(self, pairs):
         if not pairs:

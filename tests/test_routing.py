@@ -138,3 +138,26 @@ class TestRouting(TransactionCase):
         self.assertEqual(created.intent, "purchase_intent")
         self.assertFalse(created.lead_id)
         self.assertTrue(created.routed)
+
+    def test_a_to_do_nobody_owns_goes_to_a_manager_not_to_odoobot(self):
+        """No salesperson, no user on the rule, an account set up by the system:
+        the to-do goes to a Social CRM manager somebody reads for."""
+        loner = self.env["res.partner"].create({"name": "Lena Loner"})
+        self.env["social.crm.identity"].create(
+            {
+                "network": "mastodon",
+                "external_id": "lena@m.example",
+                "handle": "lena@m.example",
+                "partner_id": loner.id,
+                "link_state": "confirmed",
+                "match_reason": "manual",
+            }
+        )
+        self.assertTrue(self.account.create_uid._is_superuser())
+        self.account._ingest_page(
+            self._page([("q9", "lena@m.example", "Do you ship to Canada? Is there a fee?")])
+        )
+        activity = loner.activity_ids
+        self.assertEqual(len(activity), 1)
+        self.assertFalse(activity.user_id._is_superuser())
+        self.assertTrue(activity.user_id.has_group("social_crm_module.group_social_crm_manager"))
