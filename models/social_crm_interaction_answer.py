@@ -29,6 +29,9 @@ class SocialCrmInteraction(models.Model):
     liked_at = fields.Datetime("Liked on", readonly=True)
     reposted_at = fields.Datetime("Reposted on", readonly=True)
     can_answer = fields.Boolean(compute="_compute_can_answer")
+    can_react = fields.Boolean(
+        compute="_compute_can_answer", help="A public post: it can be liked and reposted."
+    )
 
     @api.depends("network", "reply_ref", "kind")
     def _compute_can_answer(self):
@@ -38,6 +41,8 @@ class SocialCrmInteraction(models.Model):
                 and interaction.reply_ref
                 and interaction.kind not in ("like", "follow", "repost")
             )
+            # a direct message is answered, never liked or reposted
+            interaction.can_react = interaction.can_answer and interaction.kind != "dm"
 
     def _check_can_answer(self):
         self.ensure_one()
@@ -89,6 +94,8 @@ class SocialCrmInteraction(models.Model):
     def _social_crm_react(self, method, stamp):
         self.ensure_one()
         self._check_can_answer()
+        if not self.can_react:
+            raise UserError(self.env._("A direct message can be answered, not liked or reposted."))
         if self[stamp]:
             raise UserError(self.env._("Already done on %s.", self[stamp]))
         self._social_crm_network_call(method, self.reply_ref)

@@ -145,6 +145,30 @@ class TestReply(TransactionCase):
         with self.assertRaisesRegex(UserError, "cannot be answered"):
             self.follow.action_open_reply()
 
+    def test_a_direct_message_is_answered_not_liked(self):
+        who = Author(network=Network.MASTODON, external_id="mia@m.example", handle="mia@m.example")
+        dm = self.account._ingest_page(
+            Page(
+                items=(
+                    Interaction(
+                        network=Network.MASTODON,
+                        external_id="d1",
+                        kind=Kind.DM,
+                        author=who,
+                        created_at=NOW,
+                        text="Can you check my invoice?",
+                        reply_ref="d1",
+                    ),
+                )
+            )
+        )
+        self.assertEqual((dm.can_answer, dm.can_react), (True, False))
+        connector = Recording()
+        with self._seam(connector), self.assertRaisesRegex(UserError, "not liked or reposted"):
+            dm.action_like()
+        self.assertEqual(connector.likes, [])
+        self.assertFalse(dm.liked_at)
+
     def test_like_and_repost_once(self):
         connector = Recording()
         with self._seam(connector):
