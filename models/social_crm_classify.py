@@ -12,14 +12,24 @@ _REVIEWED = ("intent", "model_intent", "sentiment", "model_sentiment")
 
 
 class SocialCrmAccount(models.Model):
-    """New interactions are classified (intent, polarity) as they are ingested."""
+    """New interactions are classified (intent, polarity) as they are ingested: in
+    their create values, so the INSERT carries them."""
 
     _inherit = "social.crm.account"
 
-    def _social_crm_after_ingest(self, interactions):
-        interactions = super()._social_crm_after_ingest(interactions)
-        self.env["social.crm.interaction"]._classify(interactions)
-        return interactions
+    def _ingest_values(self, items, identities):
+        values = super()._ingest_values(items, identities)
+        texts = [vals for vals in values if vals.get("text")]
+        results = sentiment.classify_many([vals["text"] for vals in texts])
+        for vals, result in zip(texts, results, strict=True):
+            vals.update(
+                intent=result.intent,
+                polarity=result.polarity,
+                sentiment=result.label,
+                model_intent=result.intent,
+                model_sentiment=result.label,
+            )
+        return values
 
 
 class SocialCrmInteraction(models.Model):

@@ -27,13 +27,17 @@ class SocialCrmInteraction(models.Model):
     account_id = fields.Many2one(
         "social.crm.account", required=True, index=True, ondelete="cascade"
     )
-    company_id = fields.Many2one(related="account_id.company_id", store=True, index=True)
+    # precomputed: in the INSERT, not in an UPDATE of the row just inserted
+    company_id = fields.Many2one(
+        related="account_id.company_id", store=True, index=True, precompute=True
+    )
     network = fields.Selection(NETWORKS, required=True, index=True)
     identity_id = fields.Many2one("social.crm.identity", index=True, ondelete="cascade")
     partner_id = fields.Many2one(
         "res.partner",
         compute="_compute_partner_id",
         store=True,
+        precompute=True,
         index=True,
         help="The contact, once the author's identity is confirmed; a suggestion "
         "shows nothing on the suggested contact until someone confirms it.",

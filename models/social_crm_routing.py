@@ -36,7 +36,8 @@ class SocialCrmRoutingRule(models.Model):
 
     @api.model
     def _route(self, interactions):
-        """Apply the first matching rule to each interaction, once (``routed``)."""
+        """Apply the first matching rule to each interaction, once (``routed``: a rule
+        decided on it)."""
         todo = interactions.filtered(lambda i: i.intent and not i.routed)
         if not todo:
             return
@@ -51,17 +52,21 @@ class SocialCrmRoutingRule(models.Model):
         )
         customer_ids = {partner.id for (partner,) in customers}
         activities, leads = [], []
+        # only the interactions a rule decided on are flagged: an UPDATE of a row in
+        # the transaction that inserted it re-checks all its foreign keys
+        decided = self.env["social.crm.interaction"]
         for interaction in todo:
             rule = next((r for r in rules if r.intent == interaction.intent), None)
             if not rule:
                 continue
+            decided |= interaction
             if rule.action == "activity":
                 activities.append((rule, interaction))
             elif not (rule.only_prospects and interaction.partner_id.id in customer_ids):
                 leads.append((rule, interaction))
         self._route_activities(activities)
         self._route_leads(leads)
-        todo.sudo().write({"routed": True})
+        decided.sudo().write({"routed": True})
 
     def _route_activities(self, pairs):
         if not pairs:

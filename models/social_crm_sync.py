@@ -8,6 +8,7 @@ last-interaction dates (2), cursor (1).
 
 import logging
 from datetime import timedelta, timezone
+from typing import NamedTuple
 
 from markupsafe import Markup
 
@@ -21,6 +22,18 @@ from .social_crm_account import CREDENTIAL_FIELDS
 from .social_crm_interaction import KINDS
 
 _logger = logging.getLogger(__name__)
+
+
+class Note(NamedTuple):
+    """What a chatter note says about one interaction."""
+
+    partner_id: int
+    kind: str
+    network: str
+    handle: str
+    text: str
+    url: str
+    date: object  # datetime, or its string form: one kind per call
 
 
 def _http(url):
@@ -49,7 +62,6 @@ class SocialCrmAccount(models.Model):
                 if not identities[item.author.external_id].partner_id.social_do_not_track
             ]
             interactions = self._ingest_create(items, identities)
-            self._ingest_log_chatter(interactions)
             self._ingest_touch_dates(interactions)
         self.write({"cursor": page.cursor or self.cursor, "last_sync_at": fields.Datetime.now()})
         self._social_crm_after_ingest(interactions)
@@ -234,6 +246,39 @@ class SocialCrmAccount(models.Model):
         ]
 
     def _ingest_create(self, items, identities):
+        """Create the page's interactions in one INSERT, with everything known before
+        it (computed fields are precomputed, classification is in the values): each
+        UPDATE of a row in the transaction that inserted it re-checks every foreign
+        key of the row, so none is left for later that can be done now."""
+        values = self._ingest_values(items, identities)
+        # the chatter notes first, so that each row is inserted with its message_id
+        by_id = {identity.id: identity for identity in identities.values()}
+        linked = [
+            (vals, by_id[vals["identity_id"]])
+            for vals in values
+            if by_id[vals["identity_id"]].partner_id
+            and by_id[vals["identity_id"]].link_state == "confirmed"
+        ]
+        message_ids = self._ingest_notes(
+            [
+                Note(
+                    identity.partner_id.id,
+                    vals["kind"],
+                    vals["network"],
+                    identity.handle,
+                    vals["text"],
+                    vals["url"],
+                    vals["date"],
+                )
+                for vals, identity in linked
+            ]
+        )
+        for (vals, _identity), message_id in zip(linked, message_ids, strict=True):
+            vals["message_id"] = message_id
+        return self.env["social.crm.interaction"].sudo().create(values)
+
+    def _ingest_values(self, items, identities):
+        """The create values of the page's interactions; features add their own."""
         parents = {item.parent_id for item in items if item.parent_id}
         parent_ids = {}
         if parents:
@@ -246,7 +291,7 @@ class SocialCrmAccount(models.Model):
                 )
             )
             parent_ids = dict(self.env.cr.fetchall())
-        values = [
+        return [
             {
                 "account_id": self.id,
                 "network": self.network,
@@ -264,22 +309,29 @@ class SocialCrmAccount(models.Model):
             }
             for item in items
         ]
-        return self.env["social.crm.interaction"].sudo().create(values)
 
     def _ingest_log_chatter(self, interactions):
-        """One note per interaction on its partner's chatter, in one INSERT, oldest
-        first: the chatter lists by message id, so ids follow the posting dates."""
+        """A note on its partner's chatter for each stored interaction that has none
+        (an identity confirmed after its history arrived), in one INSERT."""
         linked = interactions.filtered(
             lambda i: i.partner_id and i.identity_id.link_state == "confirmed"
-        ).sorted(lambda i: (i.date, i.id))
+        )
         if not linked:
             return
-        ids = self.env["res.partner"]._social_crm_log_notes(
-            [(row.partner_id.id, self._ingest_note_body(row)) for row in linked],
-            subtype_xmlid="social_crm_module.mt_social_interaction",
-            dates=linked.mapped("date"),
+        ids = self._ingest_notes(
+            [
+                Note(
+                    row.partner_id.id,
+                    row.kind,
+                    row.network,
+                    row.identity_id.handle,
+                    row.text,
+                    row.url,
+                    row.date,
+                )
+                for row in linked
+            ]
         )
-        message_ids = dict(zip(linked.ids, ids, strict=True))
         self.env.cr.execute(
             SQL(
                 """
@@ -287,24 +339,42 @@ class SocialCrmAccount(models.Model):
                   FROM unnest(%s::int[], %s::int[]) AS v(id, message_id)
                  WHERE i.id = v.id
                 """,
-                list(message_ids),
-                list(message_ids.values()),
+                linked.ids,
+                ids,
             )
         )
         linked.invalidate_recordset(["message_id"])
 
+    def _ingest_notes(self, notes):
+        """One "Social interaction" note per :class:`Note` in one INSERT; returns the
+        message ids in the order of ``notes``.
+
+        Notes are written oldest first: the chatter lists messages by id, so the ids
+        follow the posting dates and the timeline reads in order.
+        """
+        if not notes:
+            return []
+        order = sorted(range(len(notes)), key=lambda n: notes[n].date)
+        ids = self.env["res.partner"]._social_crm_log_notes(
+            [(notes[n].partner_id, self._ingest_note_body(notes[n])) for n in order],
+            subtype_xmlid="social_crm_module.mt_social_interaction",
+            dates=[notes[n].date for n in order],
+        )
+        by_position = dict(zip(order, ids, strict=True))
+        return [by_position[n] for n in range(len(notes))]
+
     @api.model
-    def _ingest_note_body(self, interaction):
+    def _ingest_note_body(self, note):
         """The chatter note: network text is escaped by Markup.format, never trusted."""
-        kind = dict(KINDS).get(interaction.kind, interaction.kind)
-        network = dict(self._fields["network"].selection).get(interaction.network)
-        text = (interaction.text or "").strip()
+        kind = dict(KINDS).get(note.kind, note.kind)
+        network = dict(self._fields["network"].selection).get(note.network)
+        text = (note.text or "").strip()
         body = Markup("<p><b>{kind}</b> on {network} by {handle}</p>").format(
-            kind=kind, network=network, handle=interaction.identity_id.handle or ""
+            kind=kind, network=network, handle=note.handle or ""
         )
         if text:
             body += Markup("<blockquote>{}</blockquote>").format(text)
-        url = _http(interaction.url)
+        url = _http(note.url)
         if url:
             body += Markup(
                 '<p><a href="{}" target="_blank" rel="noopener noreferrer">{}</a></p>'
@@ -312,35 +382,38 @@ class SocialCrmAccount(models.Model):
         return body
 
     def _ingest_touch_dates(self, interactions):
-        """Move identities' and partners' last-interaction dates forward (2 queries)."""
-        ids = interactions.ids
-        self.env["social.crm.interaction"].flush_model()
-        targets = (("social_crm_identity", "identity_id"), ("res_partner", "partner_id"))
-        for table, column in targets:
+        """Move identities' and partners' last-interaction dates forward (2 queries),
+        from the page's own records: the interactions table is not read again."""
+        targets = (
+            ("social.crm.identity", "last_interaction_at", "identity_id"),
+            ("res.partner", "social_last_interaction_at", "partner_id"),
+        )
+        for model, column, link in targets:
+            latest = {}
+            for interaction in interactions:
+                record_id = interaction[link].id
+                if record_id and (record_id not in latest or latest[record_id] < interaction.date):
+                    latest[record_id] = interaction.date
+            if not latest:
+                continue
+            Model = self.env[model]
+            Model.flush_model([column])
             self.env.cr.execute(
                 SQL(
                     """
                     UPDATE %(table)s t
                        SET %(column)s = v.last
-                      FROM (SELECT %(fk)s AS id, MAX(date) AS last
-                              FROM social_crm_interaction
-                             WHERE id = ANY(%(ids)s) AND %(fk)s IS NOT NULL
-                          GROUP BY %(fk)s) v
+                      FROM unnest(%(ids)s::int[], %(dates)s::timestamp[]) AS v(id, last)
                      WHERE t.id = v.id
                        AND (t.%(column)s IS NULL OR t.%(column)s < v.last)
                     """,
-                    table=SQL.identifier(table),
-                    column=SQL.identifier(
-                        "last_interaction_at"
-                        if table == "social_crm_identity"
-                        else "social_last_interaction_at"
-                    ),
-                    fk=SQL.identifier(column),
-                    ids=ids,
+                    table=SQL.identifier(Model._table),
+                    column=SQL.identifier(column),
+                    ids=list(latest),
+                    dates=list(latest.values()),
                 )
             )
-        self.env["social.crm.identity"].invalidate_model(["last_interaction_at"])
-        self.env["res.partner"].invalidate_model(["social_last_interaction_at"])
+            Model.browse(latest).invalidate_recordset([column])
 
 
 class SocialCrmAccountSync(models.Model):
