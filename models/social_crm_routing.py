@@ -106,12 +106,14 @@ class SocialCrmRoutingRule(models.Model):
             Activity.create(vals)
 
     def _route_assignee(self, rule, interaction, record):
-        """Who answers: the contact's salesperson, the rule's user, whoever set up
-        the account or created the record, else a Social CRM manager; never a user
-        nobody reads for (OdooBot, an archived or a portal user)."""
+        """Who answers: the contact's salesperson, the rule's user, the leader of the
+        rule's sales team, whoever set up the account or created the record, else a
+        Social CRM manager; never a user nobody reads for (OdooBot, an archived or a
+        portal user)."""
         candidates = [
             interaction.partner_id.user_id,
             rule.user_id,
+            rule.team_id.user_id,
             interaction.account_id.create_uid,
             record.create_uid,
         ]

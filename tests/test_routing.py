@@ -161,3 +161,11 @@ class TestRouting(TransactionCase):
         self.assertEqual(len(activity), 1)
         self.assertFalse(activity.user_id._is_superuser())
         self.assertTrue(activity.user_id.has_group("social_crm_module.group_social_crm_manager"))
+        # with a sales team on the rule, its leader answers
+        leader = self.seller
+        team = self.env["crm.team"].create({"name": "Social care", "user_id": leader.id})
+        self.env.ref("social_crm_module.routing_rule_question").team_id = team
+        self.account._ingest_page(
+            self._page([("q10", "lena@m.example", "Do you have it in oak? How long is delivery?")])
+        )
+        self.assertEqual((loner.activity_ids - activity).user_id, leader)
