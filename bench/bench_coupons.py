@@ -26,6 +26,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _env
 
+TABLES = (
+    "res_partner",
+    "loyalty_card",
+    "loyalty_history",
+    "mail_message",
+    "social_crm_campaign_recipient",
+)
+
 
 def program(env, name):
     return env["loyalty.program"].create(
@@ -99,9 +107,11 @@ def main() -> None:
         env.invalidate_all()
         print(f"[bench] {args.coupons} coupons for {args.coupons} contacts")
 
+        _env.analyze(env, *TABLES)
         with _env.timed(f"loyalty.generate.wizard, {args.coupons} coupons", results):
             wizard_issue(env, partners, "bench wizard")
         env.invalidate_all()
+        _env.analyze(env, *TABLES)
         with _env.timed(f"campaign _issue, {args.coupons} coupons", results):
             recipients = campaign_issue(env, partners, "bench campaign")
         env.invalidate_all()

@@ -27,16 +27,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _env
 
-
-def analyze(env) -> None:
-    """Refresh the planner's statistics, as autovacuum does on a live database.
-
-    The bench starts from a near-empty database and grows its tables a
-    thousandfold inside one transaction; without this, PostgreSQL keeps planning
-    (among others) the foreign-key checks of each new row as scans of tables it
-    believes hold twenty rows. ``ANALYZE`` in the transaction counts its own rows.
-    """
-    env.cr.execute("ANALYZE res_partner, mail_message, social_crm_identity, social_crm_interaction")
+TABLES = ("res_partner", "mail_message", "social_crm_identity", "social_crm_interaction")
 
 
 def make_pages(engine, partners: int, interactions: int, page_size: int):
@@ -109,7 +100,7 @@ def main() -> None:
         pages = make_pages(engine, args.partners, args.interactions, args.page)
         env.flush_all()
         env.invalidate_all()
-        analyze(env)
+        _env.analyze(env, *TABLES)
         print(
             f"[bench] {args.interactions} interactions, {args.partners} contacts, "
             f"pages of {args.page}"
@@ -122,7 +113,7 @@ def main() -> None:
                 partners._message_log_batch(bodies)
             env.flush_all()
         env.invalidate_all()
-        analyze(env)
+        _env.analyze(env, *TABLES)
 
         with _env.timed(f"ingest of {args.interactions} interactions", results):
             for page in pages:
