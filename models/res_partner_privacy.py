@@ -2,6 +2,7 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError
+from odoo.osv import expression
 
 RETENTION_KEY = "social_crm_module.retention_days"
 
@@ -45,8 +46,9 @@ class ResPartner(models.Model):
                 ("subtype_id", "in", subtypes.ids),
             ]
         )
-        (notes | interactions.message_id).unlink()
-        interactions.unlink()
+        (notes | interactions.message_id | self._social_erase_done_todos(mine)).unlink()
+        self._social_erase_leads(interactions.lead_id, mine)
+        interactions.unlink()  # their routing to-dos go with them (ondelete cascade)
         mine.unlink()
         self.env["social.crm.advocate"].search([("partner_id", "in", self.ids)]).unlink()
         self.write(
@@ -56,6 +58,38 @@ class ResPartner(models.Model):
                 "advocate_redemption_count": 0,
             }
         )
+
+    def _social_erase_done_todos(self, identities):
+        """The "done" messages of routing to-dos: marking one done posts its summary
+        ("Question from <handle>") and its note (what the person said) in the
+        chatter, outside the social subtype."""
+        handles = [handle for handle in identities.mapped("handle") if handle]
+        if not handles:
+            return self.env["mail.message"]
+        activities = self.env.ref("mail.mt_activities")
+        return self.env["mail.message"].search(
+            [
+                ("model", "=", "res.partner"),
+                ("res_id", "in", self.ids),
+                ("subtype_id", "=", activities.id),
+                *expression.OR([[("body", "ilike", f" from {handle}")] for handle in handles]),
+            ]
+        )
+
+    def _social_erase_leads(self, leads, identities):
+        """Leads made from the person's posts stay (they are the company's sales
+        records) without what the person said: no text, no handle in their name."""
+        if not leads:
+            return
+        names = set(identities.mapped("handle")) | set(identities.mapped("display_name_network"))
+        for lead in leads.sudo().with_context(tracking_disable=True):
+            lead.write(
+                {
+                    "name": self.env._("Purchase intent (social data erased)"),
+                    "description": False,
+                    "contact_name": False if lead.contact_name in names else lead.contact_name,
+                }
+            )
 
     @api.model
     def _cron_social_retention(self):

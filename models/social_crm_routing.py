@@ -91,11 +91,15 @@ class SocialCrmRoutingRule(models.Model):
                         interaction.text or "", interaction.url or ""
                     ),
                     "user_id": user.id,
+                    "social_crm_interaction_id": interaction.id,
                 }
             )
         # Odoo subscribes the assignee once per activity: two activities for the same
         # user on the same record in one create() would insert that follower twice
-        Activity = self.env["mail.activity"].sudo()
+        # no "assigned to you" message: it would copy what the person said into a
+        # notification (and maybe an email) that erasure cannot find again; the
+        # to-do shows in the assignee's activities
+        Activity = self.env["mail.activity"].sudo().with_context(mail_activity_quick_update=True)
         first, repeats, seen = [], [], set()
         for vals in values:
             key = (vals["res_model_id"], vals["res_id"], vals["user_id"])
@@ -185,3 +189,16 @@ class SocialCrmAccount(models.Model):
         interactions = super()._social_crm_after_ingest(interactions)  # classified first
         self.env["social.crm.routing.rule"]._route(interactions)
         return interactions
+
+
+class MailActivity(models.Model):
+    _inherit = "mail.activity"
+
+    social_crm_interaction_id = fields.Many2one(
+        "social.crm.interaction",
+        "Social interaction",
+        readonly=True,
+        index="btree_not_null",
+        # erased or purged with the interaction it quotes
+        ondelete="cascade",
+    )

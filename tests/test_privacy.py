@@ -110,6 +110,74 @@ class TestPrivacy(TransactionCase):
         self.assertEqual(self._social_of(self.other), other_before, "nobody else is touched")
         self.assertTrue(self.env["social.crm.identity"].search([("handle", "=", "notErin")]))
 
+    def test_erase_reaches_what_routing_made_of_her_posts(self):
+        """Her question became a to-do (marked done: its summary and note are in the
+        chatter), her buying signal a lead: after erasure no message, to-do, lead or
+        tracking value anywhere still holds her handle or her words."""
+        who = Author(
+            network=Network.MASTODON, external_id="erin@m.example", handle="erin@m.example"
+        )
+        now = datetime.now(timezone.utc)
+        posts = {
+            "eq": "Do you ship to Canada? How long does it take?",
+            "ep": "Where can I buy the standing desk? I want to order two.",
+        }
+        self.account._ingest_page(
+            Page(
+                items=tuple(
+                    Interaction(
+                        network=Network.MASTODON,
+                        external_id=key,
+                        author=who,
+                        kind=Kind.MENTION,
+                        text=text,
+                        created_at=now,
+                    )
+                    for key, text in posts.items()
+                )
+            )
+        )
+        todo = self.erin.activity_ids
+        self.assertEqual(len(todo), 1)
+        self.assertFalse(
+            self.env["mail.message"].search(
+                [("message_type", "=", "user_notification"), ("body", "ilike", "erin@m.example")]
+            ),
+            "no assignment notification copies her words",
+        )
+        todo.action_feedback(feedback="Answered: yes, 5 days.")
+        lead = self.env["crm.lead"].search([("social_interaction_id.external_id", "=", "ep")])
+        self.assertIn("erin@m.example", lead.name)
+        traces = [("body", "ilike", "erin@m.example")], [("body", "ilike", "ship to Canada")]
+        self.assertTrue(any(self.env["mail.message"].search_count(t) for t in traces))
+
+        self.erin.with_user(self.manager).action_social_erase()
+
+        for words in ("erin@m.example", "ship to Canada", "standing desk"):
+            with self.subTest(words=words):
+                self.assertFalse(self.env["mail.message"].search([("body", "ilike", words)]))
+                self.assertFalse(
+                    self.env["mail.activity"].search(
+                        ["|", ("summary", "ilike", words), ("note", "ilike", words)]
+                    )
+                )
+                self.assertFalse(
+                    self.env["crm.lead"].search(
+                        ["|", ("name", "ilike", words), ("description", "ilike", words)]
+                    )
+                )
+                self.assertFalse(
+                    self.env["mail.tracking.value"].search(
+                        [
+                            "|",
+                            ("old_value_char", "ilike", words),
+                            ("new_value_char", "ilike", words),
+                        ]
+                    )
+                )
+        self.assertTrue(lead.exists(), "the lead is the company's: kept, without her words")
+        self.assertEqual(lead.name, "Purchase intent (social data erased)")
+
     def test_only_managers_erase(self):
         with self.assertRaises(AccessError):
             self.erin.with_user(self.user).action_social_erase()
