@@ -6,7 +6,6 @@ does not run it again; it is idempotent anyway: identities are looked up before
 they are created and the ingest dedupes on (account, external id)).
 """
 
-import itertools
 from datetime import timedelta
 
 from odoo import api, fields, models
@@ -277,17 +276,19 @@ class SocialCrmAccount(models.Model):
             ),
             key=lambda entry: (entry[0], entry[1]),
         )
+        # consecutive items of one account make its pages (at most 20 each)
+        runs = []
+        for _date, suffix, item in stream:
+            if runs and runs[-1][0] == suffix and len(runs[-1][1]) < 20:
+                runs[-1][1].append(item)
+            else:
+                runs.append((suffix, [item]))
         pages = dict.fromkeys(accounts, 0)
-        for suffix, run in itertools.groupby(stream, key=lambda entry: entry[1]):
-            items = [item for _date, _suffix, item in run]
-            for start in range(0, len(items), 20):
-                pages[suffix] += 1
-                accounts[suffix]._ingest_page(
-                    Page(
-                        items=tuple(items[start : start + 20]),
-                        cursor=f"demo-{suffix}-{pages[suffix]}",
-                    )
-                )
+        for suffix, items in runs:
+            pages[suffix] += 1
+            accounts[suffix]._ingest_page(
+                Page(items=tuple(items), cursor=f"demo-{suffix}-{pages[suffix]}")
+            )
         # a demo account never syncs: it stays paused, without credentials
         for account in accounts.values():
             account.write({"state": "paused", "next_sync_at": False})
