@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 
 from .res_partner_privacy import RETENTION_KEY
 
@@ -17,6 +17,8 @@ class ResConfigSettings(models.TransientModel):
         "Classifier review", compute="_compute_social_classifier_review"
     )
 
+    # a dependency, so that the new settings record of the Settings page computes it
+    @api.depends("company_id")
     def _compute_social_classifier_review(self):
         review = self.env["social.crm.interaction"]._classifier_review()
         classified = review["classified"]

@@ -93,8 +93,13 @@ class TestClassify(TransactionCase):
             ["__count"],
         )
         self.assertEqual(cells, [("praise", "complaint", 1)])
-        settings = self.env["res.config.settings"].create({})
-        self.assertIn(f"Of {after['classified']} classified", settings.social_classifier_review)
+        # what the Settings page shows: the onchange of a new settings record, with
+        # every field of the settings form
+        Settings = self.env["res.config.settings"]
+        form = Settings.get_views([(False, "form")])["models"]["res.config.settings"]
+        spec = {name: {} for name in form["fields"]}
+        shown = Settings.onchange({}, [], spec)["value"]["social_classifier_review"]
+        self.assertIn(f"Of {after['classified']} classified", shown)
         # what the network sent is not the user's to change
         with self.assertRaises(AccessError):
             love.write({"text": "I love it"})
