@@ -82,14 +82,10 @@ class ResPartner(models.Model):
         if not leads:
             return
         names = set(identities.mapped("handle")) | set(identities.mapped("display_name_network"))
-        for lead in leads.sudo().with_context(tracking_disable=True):
-            lead.write(
-                {
-                    "name": self.env._("Purchase intent (social data erased)"),
-                    "description": False,
-                    "contact_name": False if lead.contact_name in names else lead.contact_name,
-                }
-            )
+        leads = leads.sudo().with_context(tracking_disable=True)
+        erased = self.env._("Purchase intent (social data erased)")
+        leads.write({"name": erased, "description": False})
+        leads.filtered(lambda lead: lead.contact_name in names).contact_name = False
 
     @api.model
     def _cron_social_retention(self):

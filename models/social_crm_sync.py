@@ -253,12 +253,11 @@ class SocialCrmAccount(models.Model):
         values = self._ingest_values(items, identities)
         # the chatter notes first, so that each row is inserted with its message_id
         by_id = {identity.id: identity for identity in identities.values()}
-        linked = [
-            (vals, by_id[vals["identity_id"]])
-            for vals in values
-            if by_id[vals["identity_id"]].partner_id
-            and by_id[vals["identity_id"]].link_state == "confirmed"
-        ]
+        linked = []
+        for vals in values:
+            identity = by_id[vals["identity_id"]]
+            if identity.partner_id and identity.link_state == "confirmed":
+                linked.append((vals, identity))
         message_ids = self._ingest_notes(
             [
                 Note(
