@@ -12,15 +12,67 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+_NETWORKS: dict[str, Network] = {}
 
-class Network(str, enum.Enum):
-    X = "x"
-    MASTODON = "mastodon"
-    BLUESKY = "bluesky"
-    FEED = "feed"
+
+class _NetworkType(type):
+    """``Network.X`` and ``iter(Network)`` read the registry: no network is named here."""
+
+    def __getattr__(cls, name: str) -> Network:
+        if name.isupper():
+            from . import registry  # noqa: PLC0415 - the registry imports the connectors
+
+            if registry.is_registered(name.lower()):
+                return cls(name.lower())
+        raise AttributeError(name)
+
+    def __iter__(cls) -> Iterator[Network]:
+        from . import registry  # noqa: PLC0415
+
+        return iter([cls(code) for code in registry.codes()])
+
+
+class Network(str, metaclass=_NetworkType):
+    """A network's code (``"x"``, ``"mastodon"``, ...) as its connector registered it.
+
+    A plain ``str`` that only admits registered codes: ``Network("x") == "x"``.
+    Networks are plug-ins (see :mod:`.registry`); this type names none of them.
+    """
+
+    __slots__ = ()
+
+    def __new__(cls, code: object) -> Network:
+        if isinstance(code, Network):
+            return code
+        from . import registry  # noqa: PLC0415
+
+        if not registry.is_registered(str(code)):
+            raise ValueError(f"unknown network {code!r}")
+        return cls._of(str(code))
+
+    @classmethod
+    def _of(cls, code: str) -> Network:
+        """The one instance of ``code`` (so ``is`` compares networks as it did)."""
+        try:
+            return _NETWORKS[code]
+        except KeyError:
+            return _NETWORKS.setdefault(code, super().__new__(cls, code))
+
+    @property
+    def value(self) -> str:
+        return str.__str__(self)
+
+    @property
+    def label(self) -> str:
+        from . import registry  # noqa: PLC0415
+
+        return registry.get(self).label
 
     def __str__(self) -> str:
-        return self.value
+        return str.__str__(self)
+
+    def __repr__(self) -> str:
+        return f"Network({str.__str__(self)!r})"
 
 
 class Kind(str, enum.Enum):

@@ -2,9 +2,11 @@
 
 Matching is verifiable or it is a suggestion:
 
-- a link is *confirmed* only on a signal the network itself vouches for: an email
-  address it exposes, a Bluesky handle that is the partner's website domain, a
-  Mastodon profile link verified (rel=me) to the partner's website domain;
+- a link is *confirmed* only on a signal the network itself vouches for, as its
+  connector declares it: an email address it exposes, a handle that is a domain
+  its owner proved to control (Bluesky) and the partner's website domain, a profile
+  link the network verified (Mastodon rel=me) to the partner's website domain;
+- a network that vouches for nothing (feeds) only ever suggests;
 - a same-name match is only a *suggestion* (``confirmed=False``) that a user
   confirms or rejects;
 - when a signal points at more than one partner, nobody is linked.
@@ -22,165 +24,37 @@ from dataclasses import dataclass
 from email.utils import getaddresses
 from urllib.parse import unquote, urlsplit
 
+from . import registry
+from .connectors.base import Connector
+from .hosts import domain_of, valid_host
 from .interaction import Author, Network
 
 # -- handles ------------------------------------------------------------------------
 
-_X_HANDLE = re.compile(r"[a-z0-9_]{1,15}")
-# Mastodon usernames: letters, digits, underscores; dots and dashes inside (remote
-# servers allow them).
-_MASTODON_USER = re.compile(r"[a-z0-9_](?:[a-z0-9_.-]{0,62}[a-z0-9_])?")
-_HOST_LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
-_DID = re.compile(r"did:(?:plc:[a-z2-7]{24}|web:[a-zA-Z0-9._:%-]+)")
 
-#: first path segments on x.com / twitter.com that are pages, not people
-_X_RESERVED = frozenset(
-    {
-        "home",
-        "explore",
-        "search",
-        "i",
-        "intent",
-        "share",
-        "settings",
-        "notifications",
-        "messages",
-        "compose",
-        "hashtag",
-        "login",
-        "logout",
-        "signup",
-        "tos",
-        "privacy",
-        "about",
-        "account",
-        "download",
-        "jobs",
-    }
-)
-_X_HOSTS = frozenset(
-    {
-        "x.com",
-        "www.x.com",
-        "mobile.x.com",
-        "twitter.com",
-        "www.twitter.com",
-        "mobile.twitter.com",
-    }
-)
-_BSKY_HOSTS = frozenset({"bsky.app", "www.bsky.app"})
-#: sites that also put people at ``/@name`` but are not Mastodon
-_NOT_MASTODON = frozenset(
-    {
-        "medium.com",
-        "youtube.com",
-        "m.youtube.com",
-        "tiktok.com",
-        "threads.net",
-        "threads.com",
-        "substack.com",
-        "pixiv.net",
-    }
-)
-
-
-def _network(network: Network | str) -> Network:
-    try:
-        return Network(network)
-    except ValueError:
-        raise ValueError(f"unknown network {network!r}") from None
-
-
-def _valid_host(host: str) -> bool:
-    """A DNS host name with at least two labels (``example.com``), lowercase."""
-    if not host or len(host) > 253:
-        return False
-    labels = host.split(".")
-    if len(labels) < 2:
-        return False
-    return all(_HOST_LABEL.fullmatch(label) for label in labels) and not labels[-1].isdigit()
-
-
-def _instance_host(instance: str) -> str:
-    """``mastodon.social``, ``https://Mastodon.Social/`` -> ``mastodon.social``."""
-    text = (instance or "").strip().lower()
-    if "://" in text:
-        text = urlsplit(text).hostname or ""
-    text = text.strip("/").rstrip(".")
-    if not _valid_host(text):
-        raise ValueError(f"invalid Mastodon instance {instance!r}")
-    return text
+def _connector(network: Network | str):
+    return registry.get(str(network))
 
 
 def normalize_handle(network: Network | str, handle: str, *, instance: str = "") -> str:
-    """Return the canonical form of ``handle`` on ``network``.
+    """Return the canonical form of ``handle`` on ``network``, by that network's own
+    rule (``Connector.normalize_handle``): ``@Acme_Co`` -> ``acme_co`` on X,
+    ``user@instance`` on Mastodon, a lowercase domain or a DID on Bluesky, ...
 
-    - X: without the leading ``@``, lowercase (``@Acme_Co`` -> ``acme_co``);
-    - Mastodon: ``user@instance`` lowercase; ``@user@instance`` is accepted, and a
-      bare ``user`` is completed with ``instance`` when one is given;
-    - Bluesky: lowercase handle without ``@``; DIDs (``did:plc:``, ``did:web:``) as-is;
-    - Feed: the author URI or name, stripped.
-
-    Raises ``ValueError`` naming the problem for empty or invalid handles.
+    Raises ``ValueError`` naming the problem for empty or invalid handles and
+    unknown networks.
     """
-    net = _network(network)
+    cls = _connector(network)
     if not isinstance(handle, str):
-        raise ValueError(f"a {net.value} handle must be a string, got {type(handle).__name__}")
+        raise ValueError(f"a {cls.code} handle must be a string, got {type(handle).__name__}")
     text = handle.strip()
     if not text:
-        raise ValueError(f"empty {net.value} handle")
-    if net is Network.FEED:
-        return text
-    if any(ch.isspace() for ch in text):
-        raise ValueError(f"a {net.value} handle cannot contain spaces: {handle!r}")
-
-    return _NORMALIZERS[net](text, handle, instance)
-
-
-def _strip_at(text: str) -> str:
-    return text[1:] if text.startswith("@") else text
-
-
-def _normalize_x(text: str, original: str, _instance: str) -> str:
-    name = _strip_at(text).lower()
-    if not _X_HANDLE.fullmatch(name):
-        raise ValueError(f"invalid X handle {original!r}: 1 to 15 letters, digits or underscores")
-    return name
-
-
-def _normalize_mastodon(text: str, original: str, instance: str) -> str:
-    user, sep, host = _strip_at(text).partition("@")
-    user = user.lower()
-    if not _MASTODON_USER.fullmatch(user):
-        raise ValueError(f"invalid Mastodon username in {original!r}")
-    if sep:
-        host = host.lower().rstrip(".")
-        if not _valid_host(host):
-            raise ValueError(f"invalid Mastodon instance in {original!r}")
-        return f"{user}@{host}"
-    if instance:
-        return f"{user}@{_instance_host(instance)}"
-    return user
-
-
-def _normalize_bluesky(text: str, original: str, _instance: str) -> str:
-    if text.startswith("did:"):
-        if not _DID.fullmatch(text):
-            raise ValueError(f"invalid Bluesky DID {original!r}")
-        return text
-    name = _strip_at(text).lower().rstrip(".")
-    if not _valid_host(name):
-        raise ValueError(
-            f"invalid Bluesky handle {original!r}: expected a domain like alice.bsky.social"
-        )
-    return name
-
-
-_NORMALIZERS = {
-    Network.X: _normalize_x,
-    Network.MASTODON: _normalize_mastodon,
-    Network.BLUESKY: _normalize_bluesky,
-}
+        raise ValueError(f"empty {cls.code} handle")
+    if cls.normalize_handle.__func__ is not Connector.normalize_handle.__func__ and any(
+        ch.isspace() for ch in text
+    ):
+        raise ValueError(f"a {cls.code} handle cannot contain spaces: {handle!r}")
+    return cls.normalize_handle(text, instance=instance)
 
 
 def _split_profile_url(url: str) -> tuple[str, str]:
@@ -207,63 +81,22 @@ def _split_profile_url(url: str) -> tuple[str, str]:
 def parse_profile_url(url: str) -> tuple[Network, str]:
     """Turn a profile URL into ``(network, normalised handle)``.
 
-    Understands ``x.com/<user>`` (and twitter.com, mobile.twitter.com, with or
-    without ``@``), ``https://<instance>/@user``, ``https://<instance>/@user@other``
-    and ``https://<instance>/users/user`` (Mastodon), ``https://bsky.app/profile/<handle
-    or DID>``. Raises ``ValueError`` naming what was wrong for anything else.
+    Each registered network is asked in turn (``Connector.handle_from_profile_url``,
+    networks with fixed hosts first): ``x.com/<user>``, ``bsky.app/profile/<handle>``,
+    ``https://<instance>/@user``, ... Raises ``ValueError`` naming what was wrong for
+    anything no network recognises.
     """
     host, path = _split_profile_url(url)
+    host = host.lower()
     segments = [unquote(s) for s in path.split("/") if s]
-
-    if host in _X_HOSTS:
-        if not segments:
-            raise ValueError(f"{host} URL has no user name in its path")
-        first = segments[0]
-        if first.lstrip("@").lower() in _X_RESERVED:
-            raise ValueError(f"{host}/{first} is not a profile page")
-        return Network.X, normalize_handle(Network.X, first)
-
-    if host in _BSKY_HOSTS:
-        if len(segments) < 2 or segments[0] != "profile":
-            raise ValueError(f"{host} URL is not a profile (expected /profile/<handle>)")
-        return Network.BLUESKY, normalize_handle(Network.BLUESKY, segments[1])
-
-    if not _valid_host(host):
+    for cls in sorted(registry.connectors(), key=lambda c: c.profile_url_order):
+        handle = cls.handle_from_profile_url(host, segments)
+        if handle:
+            return cls.network, handle
+    if not valid_host(host):
         raise ValueError(f"invalid host {host!r}")
-    if domain_of(host) in _NOT_MASTODON:
-        raise ValueError(f"{host} is not a supported network (X, Mastodon or Bluesky)")
-    if segments and segments[0].startswith("@") and len(segments[0]) > 1:
-        acct = segments[0][1:]
-        if "@" not in acct:
-            acct = f"{acct}@{host}"
-        return Network.MASTODON, normalize_handle(Network.MASTODON, acct)
-    if len(segments) >= 2 and segments[0] == "users":
-        return Network.MASTODON, normalize_handle(Network.MASTODON, segments[1], instance=host)
-    raise ValueError(f"not a recognised profile URL (X, Mastodon or Bluesky): {host}")
-
-
-def domain_of(url_or_host: str) -> str:
-    """``'https://www.Example.com:8080/x'`` -> ``'example.com'``; ``''`` if invalid."""
-    if not isinstance(url_or_host, str):
-        return ""
-    text = url_or_host.strip()
-    if not text:
-        return ""
-    if "://" not in text:
-        if ":" in text.split("/", 1)[0] and not re.match(r"^[^:/]+:\d+(?:/|$)", text):
-            return ""  # another scheme (mailto:, javascript:, ...)
-        text = "//" + text
-    try:
-        parts = urlsplit(text)
-        host = parts.hostname or ""
-    except ValueError:
-        return ""
-    if parts.scheme and parts.scheme.lower() not in ("http", "https"):
-        return ""
-    host = host.lower().rstrip(".")
-    if host.startswith("www."):
-        host = host[4:]
-    return host if _valid_host(host) else ""
+    names = ", ".join(cls.label for cls in registry.connectors() if not cls.suggestions_only)
+    raise ValueError(f"not a recognised profile URL ({names}): {host}")
 
 
 def name_key(name: str) -> str:
@@ -299,8 +132,10 @@ class Match:
 
 
 REASON_EMAIL = "email"
-REASON_BLUESKY_DOMAIN = "bluesky_domain"
-REASON_MASTODON_VERIFIED_LINK = "mastodon_verified_link"
+#: the handle is a domain its owner proved to control (Bluesky), and the contact's
+REASON_HANDLE_DOMAIN = "handle_domain"
+#: a link the network verified (Mastodon rel=me) goes to the contact's website
+REASON_VERIFIED_LINK = "verified_link"
 REASON_SAME_NAME = "same_name"
 
 #: hosts many people share: a partner "website" on one of them proves nothing
@@ -367,17 +202,24 @@ class PartnerIndex:
 
     def match(self, author: Author) -> Match | None:
         """The partner ``author`` is, on verifiable signals, or a same-name suggestion."""
+        try:
+            network = _connector(author.network)
+        except ValueError:
+            return None
+        if network.suggestions_only:  # a feed vouches for nothing, not even an email
+            return self._same_name(author)
+
         for email in _emails(author.email):
             pid = _only(self._by_email.get(email))
             if pid is not None:
                 return Match(pid, REASON_EMAIL, True)
 
-        if author.network is Network.BLUESKY:
-            pid = self._bluesky_domain(author.handle)
+        if network.handle_is_verified_domain:
+            pid = self._domain_handle(network, author.handle)
             if pid is not None:
-                return Match(pid, REASON_BLUESKY_DOMAIN, True)
+                return Match(pid, REASON_HANDLE_DOMAIN, True)
 
-        if author.network is Network.MASTODON and author.verified_links:
+        if network.links_are_verified and author.verified_links:
             found: set[int] = set()
             for link in author.verified_links:
                 if not isinstance(link, str) or not link.strip().lower().startswith(
@@ -389,8 +231,10 @@ class PartnerIndex:
                     found |= ids
             pid = _only(found)
             if pid is not None:
-                return Match(pid, REASON_MASTODON_VERIFIED_LINK, True)
+                return Match(pid, REASON_VERIFIED_LINK, True)
+        return self._same_name(author)
 
+    def _same_name(self, author: Author) -> Match | None:
         key = name_key(author.display_name)
         if len(key.split()) >= 2:
             pid = _only(self._by_name.get(key))
@@ -398,11 +242,11 @@ class PartnerIndex:
                 return Match(pid, REASON_SAME_NAME, False)
         return None
 
-    def _bluesky_domain(self, handle: str) -> int | None:
+    def _domain_handle(self, network: type[Connector], handle: str) -> int | None:
         try:
-            normalized = normalize_handle(Network.BLUESKY, handle or "")
+            normalized = network.normalize_handle((handle or "").strip())
         except ValueError:
             return None
-        if normalized.startswith("did:"):
+        if not valid_host(normalized):
             return None
         return _only(self._by_domain.get(normalized))

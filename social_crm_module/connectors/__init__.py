@@ -1,32 +1,25 @@
 """Connectors: one module per network, one interface (:class:`.base.Connector`).
 
-Modules are imported lazily, so a missing optional library (tweepy for X) only
-affects the network that needs it.
+Each module here defines its connector class with a ``code``, which registers it
+(see :mod:`..registry`); nothing in this package lists the networks. Modules are
+imported on the registry's first question, and one whose optional library is
+missing (tweepy for X) only takes that network away.
 """
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
-from ..interaction import Network
+from .. import registry
 from .base import Connector
 
-_CLASSES = {
-    Network.X: ("x", "XConnector"),
-    Network.MASTODON: ("mastodon", "MastodonConnector"),
-    Network.BLUESKY: ("bluesky", "BlueskyConnector"),
-    Network.FEED: ("feed", "FeedConnector"),
-}
+
+def connector_class(network: str) -> type[Connector]:
+    """The connector class registered for ``network``; ``ValueError`` if none is."""
+    return registry.get(network)
 
 
-def connector_class(network: Network | str) -> type[Connector]:
-    module_name, class_name = _CLASSES[Network(network)]
-    module = importlib.import_module(f".{module_name}", __name__)
-    return getattr(module, class_name)
-
-
-def make_connector(network: Network | str, **kwargs: Any) -> Connector:
+def make_connector(network: str, **kwargs: Any) -> Connector:
     """Build the connector for ``network`` with injected base URL, credentials, etc."""
     return connector_class(network)(**kwargs)
 

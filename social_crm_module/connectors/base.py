@@ -22,14 +22,25 @@ from typing import Any, ClassVar
 
 import requests
 
+from .. import registry
 from ..errors import NotSupported
 from ..http import DEFAULT_TIMEOUT, new_session
 from ..interaction import Author, Interaction, Network, Page
 
 
 class Connector:
-    """Base class: subclasses implement ``fetch``, ``profiles`` and ``reply``."""
+    """Base class: subclasses implement ``fetch``, ``profiles`` and ``reply``.
 
+    A subclass with a ``code`` is a network: defining it registers it (see
+    :mod:`..registry`). Its class attributes and class methods declare what the
+    rest of the add-on needs to know about the network, in one place.
+    """
+
+    #: the network's code, stored on every record (``"x"``); set it to register
+    code: ClassVar[str] = ""
+    #: what people call the network (``"X"``, ``"RSS / Atom feed"``)
+    label: ClassVar[str] = ""
+    #: the network's code as a :class:`Network` (set on registration)
     network: ClassVar[Network]
     #: the longest text ``reply`` accepts, shown by the Odoo composer
     max_text_length: ClassVar[int] = 500
@@ -37,8 +48,73 @@ class Connector:
     profile_batch_size: ClassVar[int] = 100
     #: credential keys this connector reads (for forms and the command line)
     credential_keys: ClassVar[tuple[str, ...]] = ()
-    #: the default base URL, if the network has one
+    #: the credential keys without which it cannot even read
+    required_credentials: ClassVar[tuple[str, ...]] = ()
+    #: option keys this connector reads from ``options``
+    option_keys: ClassVar[tuple[str, ...]] = ()
+    #: the default base URL, if the network has one (then none has to be entered)
     default_base_url: ClassVar[str] = ""
+    #: hosts whose profile pages belong to this network (``x.com``, ``bsky.app``)
+    profile_hosts: ClassVar[frozenset[str]] = frozenset()
+    #: profile URLs are tried network by network in this order (low first); a
+    #: network that recognises profiles on any host (Mastodon) comes last
+    profile_url_order: ClassVar[int] = 10
+    #: the handle is a DNS name its owner proved to control (Bluesky): a handle
+    #: equal to a contact's website domain is proof that it is them
+    handle_is_verified_domain: ClassVar[bool] = False
+    #: ``Author.verified_links`` were verified by the network (Mastodon rel=me)
+    links_are_verified: ClassVar[bool] = False
+    #: a network whose authors can never be linked automatically (feeds)
+    suggestions_only: ClassVar[bool] = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.__dict__.get("code"):
+            cls.network = Network._of(cls.code)
+            registry.register(cls)
+
+    # -- what the network is (class-level: no connection needed) ---------------------
+
+    @classmethod
+    def needs_base_url(cls) -> bool:
+        """An account of this network must say its URL (an instance, a feed)."""
+        return not cls.default_base_url
+
+    @classmethod
+    def capabilities(cls) -> frozenset[str]:
+        """What the connector can do, from what it implements: ``check``,
+        ``profiles``, ``reply``, ``dm``, ``like``, ``repost``."""
+        methods = {
+            "check": "check",
+            "profiles": "profiles",
+            "reply": "reply",
+            "dm": "send_dm",
+            "like": "like",
+            "repost": "repost",
+        }
+        return frozenset(
+            name
+            for name, method in methods.items()
+            if getattr(cls, method) is not getattr(Connector, method)
+        )
+
+    @classmethod
+    def normalize_handle(cls, text: str, *, instance: str = "") -> str:
+        """The canonical form of a handle someone typed (``text`` is stripped and
+        non-empty); raise ``ValueError`` saying what is wrong. As typed by default."""
+        return text
+
+    @classmethod
+    def handle_from_profile_url(cls, host: str, segments: list[str]) -> str | None:
+        """The normalised handle of a profile page on ``host`` whose path is
+        ``segments``; ``None`` when the URL is not this network's; ``ValueError``
+        when it is this network's host but not a profile."""
+        return None
+
+    @classmethod
+    def profile_url(cls, handle: str) -> str:
+        """The public profile page of ``handle``, or ``""`` when there is none."""
+        return ""
 
     def __init__(
         self,

@@ -60,6 +60,7 @@ from ..errors import (
     RateLimited,
     TransientError,
 )
+from ..hosts import valid_host
 from ..http import RateLimit, json_object, rate_limit_from_headers, request
 from ..interaction import Author, Interaction, Kind, Network, Page, parse_datetime
 from ..text import graphemes
@@ -103,16 +104,47 @@ _API_CURSOR = re.compile(r"^[\x21-\x7e]{1,512}$")
 _MENTION = re.compile(r"(?:^|(?<=[\s(]))@([A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?)")
 _LINK = re.compile(r"(?:^|(?<=[\s(]))https?://[^\s<>\"]+", re.IGNORECASE)
 _TRAILING = ".,;:!?'\""
+_DID_SYNTAX = re.compile(r"did:(?:plc:[a-z2-7]{24}|web:[a-zA-Z0-9._:%-]+)")
 
 
 class BlueskyConnector(Connector):
-    network = Network.BLUESKY
+    code = "bluesky"
+    label = "Bluesky"
+    profile_hosts = frozenset({"bsky.app", "www.bsky.app"})
+    handle_is_verified_domain = True
+    required_credentials = ("identifier",)
     max_text_length = 300
     text_length = staticmethod(graphemes)
     profile_batch_size = 25
     credential_keys = ("identifier", "app_password", "access_jwt", "refresh_jwt")
     default_base_url = "https://bsky.social"
     option_keys: ClassVar[tuple[str, ...]] = ("limit",)
+
+    @classmethod
+    def normalize_handle(cls, text: str, *, instance: str = "") -> str:
+        """Lowercase handle without ``@``; DIDs (``did:plc:``, ``did:web:``) as-is."""
+        if text.startswith("did:"):
+            if not _DID_SYNTAX.fullmatch(text):
+                raise ValueError(f"invalid Bluesky DID {text!r}")
+            return text
+        name = text.removeprefix("@").lower().rstrip(".")
+        if not valid_host(name):
+            raise ValueError(
+                f"invalid Bluesky handle {text!r}: expected a domain like alice.bsky.social"
+            )
+        return name
+
+    @classmethod
+    def handle_from_profile_url(cls, host: str, segments: list[str]) -> str | None:
+        if host not in cls.profile_hosts:
+            return None
+        if len(segments) < 2 or segments[0] != "profile":
+            raise ValueError(f"{host} URL is not a profile (expected /profile/<handle>)")
+        return cls.normalize_handle(segments[1])
+
+    @classmethod
+    def profile_url(cls, handle: str) -> str:
+        return f"https://bsky.app/profile/{handle}" if handle else ""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)

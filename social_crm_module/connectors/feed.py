@@ -96,7 +96,10 @@ def _parser() -> etree.XMLParser:
 
 
 class FeedConnector(Connector):
-    network = Network.FEED
+    code = "feed"
+    label = "RSS / Atom feed"
+    #: nothing in a feed is proof of who wrote it
+    suggestions_only = True
     credential_keys = ()
     option_keys: ClassVar[tuple[str, ...]] = ("kind", "limit")
 

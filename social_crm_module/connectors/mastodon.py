@@ -36,6 +36,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 import requests
 
 from ..errors import AuthError, ConnectorError, NotFound, PayloadError
+from ..hosts import registrable_domain, valid_host
 from ..http import RateLimit, json_body, rate_limit_from_headers, request
 from ..interaction import Author, Interaction, Kind, Network, Page, parse_datetime
 from ..text import mastodon_length
@@ -57,17 +58,84 @@ VISIBILITIES = ("public", "unlisted", "private", "direct")  # most to least publ
 DEFAULT_LIMIT = 40
 MAX_LIMIT = 80
 _ID = re.compile(r"^[0-9A-Za-z_-]{1,64}$")
+# Mastodon usernames: letters, digits, underscores; dots and dashes inside (remote
+# servers allow them).
+_USER = re.compile(r"[a-z0-9_](?:[a-z0-9_.-]{0,62}[a-z0-9_])?")
+#: sites that also put people at ``/@name`` but are not Mastodon
+_NOT_MASTODON = frozenset(
+    {
+        "medium.com",
+        "youtube.com",
+        "tiktok.com",
+        "threads.net",
+        "threads.com",
+        "substack.com",
+        "pixiv.net",
+    }
+)
+
+
+def _instance_host(instance: str) -> str:
+    """``mastodon.social``, ``https://Mastodon.Social/`` -> ``mastodon.social``."""
+    text = (instance or "").strip().lower()
+    if "://" in text:
+        text = urlsplit(text).hostname or ""
+    text = text.strip("/").rstrip(".")
+    if not valid_host(text):
+        raise ValueError(f"invalid Mastodon instance {instance!r}")
+    return text
+
+
 _NUMERIC = re.compile(r"^[0-9]{1,25}$")
 _ACCT = re.compile(r"^@?([A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?)(?:@([A-Za-z0-9.-]+))?$")
 
 
 class MastodonConnector(Connector):
-    network = Network.MASTODON
+    code = "mastodon"
+    label = "Mastodon"
+    #: any host may be a Mastodon instance: tried after the networks with fixed hosts
+    profile_url_order = 100
+    links_are_verified = True
     max_text_length = 500
     profile_batch_size = 40
     credential_keys = ("access_token",)
     option_keys: ClassVar[tuple[str, ...]] = ("instance_domain", "reply_visibility", "limit")
     text_length = staticmethod(mastodon_length)
+    required_credentials = ("access_token",)
+
+    @classmethod
+    def normalize_handle(cls, text: str, *, instance: str = "") -> str:
+        """``user@instance`` lowercase; ``@user@instance`` is accepted, and a bare
+        ``user`` is completed with ``instance`` when one is given."""
+        user, sep, host = text.removeprefix("@").partition("@")
+        user = user.lower()
+        if not _USER.fullmatch(user):
+            raise ValueError(f"invalid Mastodon username in {text!r}")
+        if sep:
+            host = host.lower().rstrip(".")
+            if not valid_host(host):
+                raise ValueError(f"invalid Mastodon instance in {text!r}")
+            return f"{user}@{host}"
+        if instance:
+            return f"{user}@{_instance_host(instance)}"
+        return user
+
+    @classmethod
+    def handle_from_profile_url(cls, host: str, segments: list[str]) -> str | None:
+        """``https://<instance>/@user``, ``/@user@other`` and ``/users/user``."""
+        if not valid_host(host) or registrable_domain(host) in _NOT_MASTODON:
+            return None
+        if segments and segments[0].startswith("@") and len(segments[0]) > 1:
+            acct = segments[0][1:]
+            return cls.normalize_handle(acct if "@" in acct else f"{acct}@{host}")
+        if len(segments) >= 2 and segments[0] == "users":
+            return cls.normalize_handle(segments[1], instance=host)
+        return None
+
+    @classmethod
+    def profile_url(cls, handle: str) -> str:
+        user, _sep, host = handle.partition("@")
+        return f"https://{host}/@{user}" if user and host else ""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)

@@ -89,6 +89,33 @@ EXPANSIONS = (
 )
 
 MENTIONS, SEARCH = "m", "s"
+#: what X accepts as a username
+_USERNAME = re.compile(r"[a-z0-9_]{1,15}")
+#: first path segments on x.com / twitter.com that are pages, not people
+_RESERVED_PATHS = frozenset(
+    {
+        "home",
+        "explore",
+        "search",
+        "i",
+        "intent",
+        "share",
+        "settings",
+        "notifications",
+        "messages",
+        "compose",
+        "hashtag",
+        "login",
+        "logout",
+        "signup",
+        "tos",
+        "privacy",
+        "about",
+        "account",
+        "download",
+        "jobs",
+    }
+)
 _ID = re.compile(r"^[0-9]{1,25}$")
 _HANDLE = re.compile(r"^[A-Za-z0-9_]{1,50}$")
 
@@ -132,7 +159,8 @@ class _XSession:
 
 
 class XConnector(Connector):
-    network = Network.X
+    code = "x"
+    label = "X"
     max_text_length = 280
     text_length = staticmethod(x_length)
     profile_batch_size = 100
@@ -148,6 +176,40 @@ class XConnector(Connector):
     #: (recent search, e.g. "#brand OR brand"), ``max_results`` (10..100), and
     #: ``username`` (the brand's handle, used for the URLs of what it posts)
     option_keys: ClassVar[tuple[str, ...]] = ("user_id", "query", "max_results", "username")
+    required_credentials = ("bearer_token",)
+    profile_hosts = frozenset(
+        {
+            "x.com",
+            "www.x.com",
+            "mobile.x.com",
+            "twitter.com",
+            "www.twitter.com",
+            "mobile.twitter.com",
+        }
+    )
+
+    @classmethod
+    def normalize_handle(cls, text: str, *, instance: str = "") -> str:
+        """Without the leading ``@``, lowercase: ``@Acme_Co`` -> ``acme_co``."""
+        name = text.removeprefix("@").lower()
+        if not _USERNAME.fullmatch(name):
+            raise ValueError(f"invalid X handle {text!r}: 1 to 15 letters, digits or underscores")
+        return name
+
+    @classmethod
+    def handle_from_profile_url(cls, host: str, segments: list[str]) -> str | None:
+        if host not in cls.profile_hosts:
+            return None
+        if not segments:
+            raise ValueError(f"{host} URL has no user name in its path")
+        first = segments[0]
+        if first.lstrip("@").lower() in _RESERVED_PATHS:
+            raise ValueError(f"{host}/{first} is not a profile page")
+        return cls.normalize_handle(first)
+
+    @classmethod
+    def profile_url(cls, handle: str) -> str:
+        return f"{WEB}/{handle}" if handle else ""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)

@@ -132,11 +132,11 @@ def test_parse_profile_url(url, expected):
         ("https://example.com/about", "not a recognised profile URL"),
         ("https://example.com/@", "not a recognised profile URL"),
         ("https://user:pw@mastodon.social/@alice", "user name or password"),
-        ("https://x.com/john%20doe", "spaces"),
+        ("https://x.com/john%20doe", "invalid X handle"),
         ("https://localhost/@alice", "invalid host"),
-        ("https://www.youtube.com/@acme", "not a supported network"),
-        ("https://medium.com/@acme", "not a supported network"),
-        ("https://www.threads.net/@acme", "not a supported network"),
+        ("https://www.youtube.com/@acme", "not a recognised profile URL"),
+        ("https://medium.com/@acme", "not a recognised profile URL"),
+        ("https://www.threads.net/@acme", "not a recognised profile URL"),
     ],
 )
 def test_parse_profile_url_rejects(url, message):
@@ -232,9 +232,9 @@ def test_ambiguous_email_links_nobody(index):
 
 def test_bluesky_handle_equal_to_website_domain_confirms(index):
     found = index.match(author(Network.BLUESKY, "acme.com", external_id=DID))
-    assert found == Match(1, "bluesky_domain", True)
+    assert found == Match(1, "handle_domain", True)
     # case and @ do not matter
-    assert index.match(author(Network.BLUESKY, "@ACME.com")) == Match(1, "bluesky_domain", True)
+    assert index.match(author(Network.BLUESKY, "@ACME.com")) == Match(1, "handle_domain", True)
 
 
 def test_bluesky_subdomain_is_not_the_domain(index):
@@ -259,9 +259,9 @@ def test_domain_signal_is_network_specific(index):
 
 def test_mastodon_verified_link_confirms(index):
     found = index.match(author(verified_links=("https://acme.com/about",)))
-    assert found == Match(1, "mastodon_verified_link", True)
+    assert found == Match(1, "verified_link", True)
     found = index.match(author(verified_links=("https://annasmith.example",)))
-    assert found == Match(6, "mastodon_verified_link", True)
+    assert found == Match(6, "verified_link", True)
 
 
 def test_mastodon_unverified_website_is_not_enough(index):
