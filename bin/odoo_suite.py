@@ -30,6 +30,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 MODULE = "social_crm_module"
+#: test-only add-ons under tests/addons, installed and tested with the module (a
+#: network added from outside: tests/addons/social_crm_network_dummy)
+TEST_ADDONS = ROOT / "tests" / "addons"
+TEST_MODULES = sorted(p.name for p in TEST_ADDONS.iterdir() if (p / "__manifest__.py").exists())
 SUMMARY = re.compile(r"(\d+) failed, (\d+) error\(s\) of (\d+) tests")
 BAD_LINE = re.compile(r"^\S+ \S+ \d+ (ERROR|CRITICAL) ", re.MULTILINE)
 SKIPPED = re.compile(r" INFO \S+ \S+: skipped (.*)$", re.MULTILINE)
@@ -53,11 +57,11 @@ def psql(*args: str) -> None:
 def main() -> int:
     db = os.environ.get("SCRM_TEST_DB") or f"scrm_test_{os.getpid()}"
     template = os.environ.get("SCRM_TEMPLATE_DB")
-    tags = os.environ.get("SCRM_TEST_TAGS", f"/{MODULE}")
+    tags = os.environ.get("SCRM_TEST_TAGS", ",".join(f"/{m}" for m in [MODULE, *TEST_MODULES]))
     with tempfile.TemporaryDirectory(prefix="scrm-addons-") as tmp:
         link = Path(tmp) / MODULE
         link.symlink_to(ROOT, target_is_directory=True)
-        addons = ",".join([tmp, *odoo_addons_paths()])
+        addons = ",".join([tmp, str(TEST_ADDONS), *odoo_addons_paths()])
         psql(f'DROP DATABASE IF EXISTS "{db}"')
         if template:
             psql(f'CREATE DATABASE "{db}" TEMPLATE "{template}"')
@@ -70,7 +74,7 @@ def main() -> int:
             "-d",
             db,
             "-i",
-            MODULE,
+            ",".join([MODULE, *TEST_MODULES]),
             "--test-enable",
             f"--test-tags={tags}",
             "--stop-after-init",

@@ -5,6 +5,7 @@ from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
 from ..social_crm_module import scoring
+from .social_crm_account import network_selection
 from .social_crm_advocate import TIERS
 
 PARAMS_KEY = "social_crm_module.scoring_params"
@@ -108,7 +109,7 @@ class ResPartner(models.Model):
 
     @api.depends("social_identity_ids.network")
     def _compute_advocate_networks(self):
-        labels = dict(self.env["social.crm.identity"]._fields["network"].selection)
+        labels = dict(network_selection(self))
         groups = self.env["social.crm.identity"]._read_group(
             [("partner_id", "in", self.ids), ("link_state", "=", "confirmed")],
             ["partner_id", "network"],

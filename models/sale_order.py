@@ -5,10 +5,14 @@ class SaleOrder(models.Model):
     _name = "sale.order"
     _inherit = ["sale.order", "social.crm.partner.mixin"]
 
-    social_identity_ids = fields.One2many(related="partner_id.social_identity_ids")
-    social_interaction_count = fields.Integer(related="partner_id.social_interaction_count")
-    social_recent_interaction_ids = fields.Many2many(
-        related="partner_id.social_recent_interaction_ids"
+    social_identity_ids = fields.One2many(
+        related="partner_id.social_identity_ids", compute_sudo=False
     )
-    social_advocate_tier = fields.Selection(related="partner_id.advocate_tier")
-    social_advocate_score = fields.Float(related="partner_id.advocate_score")
+    social_interaction_count = fields.Integer(
+        related="partner_id.social_interaction_count", compute_sudo=False
+    )
+    social_recent_interaction_ids = fields.Many2many(
+        related="partner_id.social_recent_interaction_ids", compute_sudo=False
+    )
+    social_advocate_tier = fields.Selection(related="partner_id.advocate_tier", compute_sudo=False)
+    social_advocate_score = fields.Float(related="partner_id.advocate_score", compute_sudo=False)

@@ -5,7 +5,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.osv import expression
 
-from .social_crm_account import NETWORKS
+from .social_crm_account import network_selection
 from .social_crm_advocate import TIERS
 
 #: placeholders the reward message may use
@@ -114,7 +114,7 @@ class SocialCrmCampaign(models.Model):
     )
     # -- segment ---------------------------------------------------------------------
     segment_min_tier = fields.Selection(TIERS, "Minimum tier", default="none", required=True)
-    segment_network = fields.Selection(NETWORKS, "On network")
+    segment_network = fields.Selection(network_selection, "On network")
     segment_active_days = fields.Integer(
         "Interacted in the last (days)", help="0 means any time, or never."
     )
@@ -311,7 +311,14 @@ class SocialCrmCampaign(models.Model):
         return self.env["social.crm.account"].search([("company_id", "=", self.company_id.id)])
 
     def _networks(self):
-        return sorted(set(self._accounts().mapped("network")) - {"feed"})
+        """The networks the campaign can answer or write on."""
+        return sorted(
+            {
+                account.network
+                for account in self._accounts()
+                if {"reply", "dm"} & set((account.network_capabilities or "").split(","))
+            }
+        )
 
     def _trigger_keywords(self):
         return [k.strip().lower() for k in (self.trigger_keywords or "").split(",") if k.strip()]
@@ -460,7 +467,7 @@ class SocialCrmCampaign(models.Model):
         if not self.link_url:
             return ""
         Utm = self.env["utm.mixin"]
-        label = dict(NETWORKS).get(network, network) if network else "Email"
+        label = dict(network_selection(self)).get(network, network) if network else "Email"
         source = Utm._find_or_create_record("utm.source", label)
         medium = Utm._find_or_create_record("utm.medium", "Social" if network else "Email")
         tracker = self.link_tracker_ids.filtered(

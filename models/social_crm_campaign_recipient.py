@@ -15,7 +15,7 @@ from ..social_crm_module.errors import (
     PayloadError,
     RateLimited,
 )
-from .social_crm_account import NETWORKS
+from .social_crm_account import network_selection
 from .social_crm_campaign import render
 
 _logger = logging.getLogger(__name__)
@@ -58,7 +58,7 @@ class SocialCrmCampaignRecipient(models.Model):
     identity_id = fields.Many2one(
         "social.crm.identity", index="btree_not_null", ondelete="set null", readonly=True
     )
-    network = fields.Selection(NETWORKS, readonly=True)
+    network = fields.Selection(network_selection, readonly=True)
     interaction_id = fields.Many2one(
         "social.crm.interaction",
         "Triggered by",

@@ -2,7 +2,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
-from .social_crm_account import NETWORKS
+from .social_crm_account import network_selection
 from .social_crm_advocate import TIERS
 
 
@@ -30,7 +30,7 @@ class SocialCrmCampaignRedemption(models.Model):
     is_referral = fields.Boolean(
         "Referral", readonly=True, help="Someone else used the advocate's referral code."
     )
-    network = fields.Selection(NETWORKS, readonly=True)
+    network = fields.Selection(network_selection, readonly=True)
     advocate_tier = fields.Selection(
         TIERS, "Advocate tier", readonly=True, help="The advocate's tier when the order came."
     )
@@ -138,7 +138,7 @@ class SaleOrder(models.Model):
         Redemption = self.env["social.crm.campaign.redemption"].sudo()
         Utm = self.env["utm.mixin"]
         medium = Utm._find_or_create_record("utm.medium", "Social")
-        networks = dict(NETWORKS)
+        networks = dict(network_selection(self))
         values, credited = [], self.env["res.partner"]
         for order in self:
             recipients = order._social_crm_campaign_coupons()

@@ -72,7 +72,7 @@ AUTHORS = {
                   "Colleen Diaz", 410, "base.res_partner_address_28", "confirmed", "manual"),
     "b_priya": ("bluesky", "did:plc:demopriyaraman00001", "priyaraman.example.com",
                 "Priya Raman", 21400, "social_crm_module.demo_partner_priya_raman",
-                "confirmed", "bluesky_domain"),
+                "confirmed", "handle_domain"),
     "b_nicole": ("bluesky", "did:plc:demonicoleford00001", "nicoleford.bsky.example.social",
                  "Nicole Ford", 188, "base.res_partner_address_16", "confirmed", "manual"),
     "b_kim": ("bluesky", "did:plc:demokimsnyder000001", "kimsnyder.bsky.example.social",

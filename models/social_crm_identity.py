@@ -2,7 +2,7 @@ from odoo import Command, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
 from ..social_crm_module import matching
-from .social_crm_account import NETWORKS
+from .social_crm_account import network_selection
 
 LINK_STATES = [
     ("confirmed", "Confirmed"),
@@ -19,7 +19,7 @@ class SocialCrmIdentity(models.Model):
     _order = "last_interaction_at desc nulls last, id desc"
     _rec_name = "handle"
 
-    network = fields.Selection(NETWORKS, required=True, index=True)
+    network = fields.Selection(network_selection, required=True, index=True)
     external_id = fields.Char(required=True, index=True)
     handle = fields.Char(required=True, index=True)
     display_name_network = fields.Char("Name on network")
@@ -34,8 +34,8 @@ class SocialCrmIdentity(models.Model):
         [
             ("manual", "Added by hand"),
             ("email", "Email exposed by the network"),
-            ("bluesky_domain", "Bluesky handle is the contact's domain"),
-            ("mastodon_verified_link", "Verified link to the contact's website"),
+            ("handle_domain", "Handle is the contact's domain, proven to the network"),
+            ("verified_link", "Link to the contact's website verified by the network"),
             ("same_name", "Same name (needs review)"),
         ],
     )
@@ -54,8 +54,8 @@ class SocialCrmIdentity(models.Model):
     _sql_constraints = [
         (
             "network_external_id_unique",
-            "UNIQUE(network, external_id)",
-            "This identity already exists on this network.",
+            "UNIQUE NULLS NOT DISTINCT (network, external_id, company_id)",
+            "This identity already exists on this network in this company.",
         ),
         (
             "profile_url_http",
@@ -66,7 +66,7 @@ class SocialCrmIdentity(models.Model):
 
     @api.depends("network", "handle")
     def _compute_display_name(self):
-        labels = dict(NETWORKS)
+        labels = dict(network_selection(self))
         for identity in self:
             identity.display_name = f"{identity.handle} ({labels.get(identity.network, '')})"
 
@@ -100,6 +100,11 @@ class SocialCrmIdentity(models.Model):
                 )
             if vals.get("handle") and not vals.get("external_id"):
                 vals["external_id"] = vals["handle"]
+            if vals.get("partner_id") and "company_id" not in vals:
+                # a contact's identity lives where the contact does (shared: no company)
+                vals["company_id"] = (
+                    self.env["res.partner"].browse(vals["partner_id"]).company_id.id
+                )
             if vals.get("partner_id") and not vals.get("link_state"):
                 vals["link_state"] = "confirmed"
                 vals["match_reason"] = vals.get("match_reason") or "manual"

@@ -1,7 +1,7 @@
 from odoo import api, fields, models
 from odoo.tools.sql import create_index
 
-from .social_crm_account import NETWORKS
+from .social_crm_account import network_selection
 
 KINDS = [
     ("mention", "Mention"),
@@ -31,7 +31,7 @@ class SocialCrmInteraction(models.Model):
     company_id = fields.Many2one(
         related="account_id.company_id", store=True, index=True, precompute=True
     )
-    network = fields.Selection(NETWORKS, required=True, index=True)
+    network = fields.Selection(network_selection, required=True, index=True)
     identity_id = fields.Many2one("social.crm.identity", index=True, ondelete="cascade")
     partner_id = fields.Many2one(
         "res.partner",

@@ -3,7 +3,7 @@ from datetime import timezone
 from markupsafe import Markup
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import format_datetime
 
 from ..social_crm_module.errors import (
@@ -13,9 +13,7 @@ from ..social_crm_module.errors import (
     NotSupported,
     RateLimited,
 )
-
-#: what each network lets a brand do to someone else's post, from Odoo
-WRITABLE_NETWORKS = ("x", "mastodon", "bluesky")
+from .social_crm_account import network_selection
 
 
 class SocialCrmInteraction(models.Model):
@@ -33,25 +31,59 @@ class SocialCrmInteraction(models.Model):
         compute="_compute_can_answer", help="A public post: it can be liked and reposted."
     )
 
-    @api.depends("network", "reply_ref", "kind")
+    @api.depends("network", "reply_ref", "kind", "account_id")
     def _compute_can_answer(self):
+        """What the network allows (its connector's capabilities) and what the user
+        may do: answering as the brand is a right of its own."""
         for interaction in self:
+            capabilities = set(
+                (interaction.account_id.sudo().network_capabilities or "").split(",")
+            )
+            allowed = interaction._social_crm_may_answer()
             interaction.can_answer = bool(
-                interaction.network in WRITABLE_NETWORKS
+                allowed
+                and "reply" in capabilities
                 and interaction.reply_ref
                 and interaction.kind not in ("like", "follow", "repost")
             )
             # a direct message is answered, never liked or reposted
-            interaction.can_react = interaction.can_answer and interaction.kind != "dm"
+            interaction.can_react = bool(
+                interaction.can_answer
+                and interaction.kind != "dm"
+                and {"like", "repost"} & capabilities
+            )
+
+    def _social_crm_may_answer(self):
+        """Whether the current user may speak as the brand on this interaction's
+        account: Social CRM users, and the users an administrator listed on the
+        account (sales staff, say)."""
+        self.ensure_one()
+        user = self.env.user
+        if self.env.su or user.has_group("social_crm_module.group_social_crm_user"):
+            return True
+        return user in self.account_id.sudo().answer_user_ids
+
+    def _check_may_answer(self):
+        self.ensure_one()
+        if not self._social_crm_may_answer():
+            raise AccessError(
+                self.env._(
+                    "Answering as the brand on %s is a right of its own: ask an administrator "
+                    "to add you to the account's answering staff, or to the Social CRM users.",
+                    self.account_id.sudo().name,
+                )
+            )
 
     def _check_can_answer(self):
         self.ensure_one()
+        self.check_access("read")
+        self._check_may_answer()
         if not self.can_answer:
             raise UserError(
                 self.env._(
                     "This %(kind)s on %(network)s cannot be answered from Odoo.",
                     kind=dict(self._fields["kind"].selection).get(self.kind, self.kind),
-                    network=dict(self._fields["network"].selection).get(self.network),
+                    network=dict(network_selection(self)).get(self.network),
                 )
             )
 
@@ -60,18 +92,17 @@ class SocialCrmInteraction(models.Model):
         failure becomes a clear message and rolls back everything (nothing is
         logged as done that was not)."""
         self.ensure_one()
-        # replying is allowed to whoever may read the interaction (sales staff too);
-        # the account and its credentials stay out of their reach
+        # only who may answer as the brand gets here (_check_can_answer); the account
+        # and its credentials stay out of their reach
+        self._check_may_answer()
         account = self.account_id.sudo()
-        connector = account._get_connector()
-        try:
-            return getattr(connector, method)(*args)
-        except ValueError as error:  # text checks: empty, too long
-            raise UserError(str(error)) from error
-        except ConnectorError as error:
-            raise UserError(account._social_crm_error_message(error)) from error
-        finally:
-            account._store_refreshed_credentials(connector)
+        with account._connector() as connector:
+            try:
+                return getattr(connector, method)(*args)
+            except ValueError as error:  # text checks: empty, too long
+                raise UserError(str(error)) from error
+            except ConnectorError as error:
+                raise UserError(account._social_crm_error_message(error)) from error
 
     def action_open_reply(self):
         self.ensure_one()
@@ -101,7 +132,7 @@ class SocialCrmInteraction(models.Model):
         self._social_crm_network_call(method, self.reply_ref)
         self.sudo()[stamp] = fields.Datetime.now()
         values = {
-            "network": dict(self._fields["network"].selection).get(self.network),
+            "network": dict(network_selection(self)).get(self.network),
             "user": self.env.user.name,
         }
         label = (
@@ -131,7 +162,7 @@ class SocialCrmAccount(models.Model):
     def _social_crm_error_message(self, error):
         """What a user should read when the network refused a write."""
         self.ensure_one()
-        network = dict(self._fields["network"].selection).get(self.network)
+        network = dict(network_selection(self)).get(self.network)
         if isinstance(error, RateLimited):
             if error.retry_at:
                 when = format_datetime(
@@ -177,8 +208,5 @@ class SocialCrmAccount(models.Model):
                     identity.partner_id.display_name,
                 )
             )
-        connector = self._get_connector()
-        try:
+        with self._connector() as connector:
             return connector.send_dm(identity.external_id, connector.check_text(text))
-        finally:
-            self._store_refreshed_credentials(connector)

@@ -2,6 +2,7 @@ from markupsafe import Markup
 
 from odoo import api, fields, models
 
+from .social_crm_account import network_selection
 from .social_crm_interaction_sentiment import INTENTS
 
 
@@ -41,7 +42,14 @@ class SocialCrmRoutingRule(models.Model):
         todo = interactions.filtered(lambda i: i.intent and not i.routed)
         if not todo:
             return
-        rules = self.search([("intent", "in", list(set(todo.mapped("intent"))))])
+        # a company's rules act on its own accounts' interactions only (a rule
+        # without a company acts for every company)
+        rules = self.sudo().search(
+            [
+                ("intent", "in", list(set(todo.mapped("intent")))),
+                ("company_id", "in", [False, *todo.company_id.ids]),
+            ]
+        )
         customers = set(
             self.env["sale.order"]
             .sudo()
@@ -56,7 +64,15 @@ class SocialCrmRoutingRule(models.Model):
         # the transaction that inserted it re-checks all its foreign keys
         decided = self.env["social.crm.interaction"]
         for interaction in todo:
-            rule = next((r for r in rules if r.intent == interaction.intent), None)
+            rule = next(
+                (
+                    r
+                    for r in rules
+                    if r.intent == interaction.intent
+                    and r.company_id in (interaction.company_id, r.company_id.browse())
+                ),
+                None,
+            )
             if not rule:
                 continue
             decided |= interaction
@@ -132,7 +148,7 @@ class SocialCrmRoutingRule(models.Model):
             return
         Utm = self.env["utm.mixin"]
         medium = Utm._find_or_create_record("utm.medium", "Social")
-        networks = dict(self.env["social.crm.interaction"]._fields["network"].selection)
+        networks = dict(network_selection(self))
         values = []
         for rule, interaction in pairs:
             network = networks.get(interaction.network, interaction.network)
@@ -157,6 +173,7 @@ class SocialCrmRoutingRule(models.Model):
                     "user_id": rule.user_id.id,
                     "team_id": rule.team_id.id,
                     "social_interaction_id": interaction.id,
+                    "company_id": interaction.company_id.id,
                 }
             )
         leads = self.env["crm.lead"].sudo().create(values)
@@ -178,7 +195,7 @@ class CrmLead(models.Model):
         "social.crm.interaction", "Social interaction", readonly=True, index="btree_not_null"
     )
     social_identity_id = fields.Many2one(
-        related="social_interaction_id.identity_id", string="Social identity"
+        related="social_interaction_id.identity_id", string="Social identity", compute_sudo=False
     )
 
 

@@ -10,7 +10,7 @@ import logging
 from datetime import timedelta, timezone
 from typing import NamedTuple
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from odoo import api, fields, models, modules
 from odoo.exceptions import UserError
@@ -18,7 +18,7 @@ from odoo.tools import SQL, config
 
 from ..social_crm_module import matching
 from ..social_crm_module.errors import AuthError, ConnectorError, NotSupported, RateLimited
-from .social_crm_account import CREDENTIAL_FIELDS
+from .social_crm_account import network_selection
 from .social_crm_interaction import KINDS
 
 _logger = logging.getLogger(__name__)
@@ -99,9 +99,18 @@ class SocialCrmAccount(models.Model):
         by_id = {}
         for author in authors:
             by_id[author.external_id] = author
+        # an identity lives in its account's company: the same person seen by two
+        # companies is two identities, and neither company sees the other's; one
+        # added by hand without a company is shared, as its contact is
         existing = Identity.search(
-            [("network", "=", self.network), ("external_id", "in", list(by_id))]
+            [
+                ("network", "=", self.network),
+                ("external_id", "in", list(by_id)),
+                ("company_id", "in", [False, self.company_id.id]),
+            ],
+            order="company_id nulls first",
         )
+        # the company's own identity wins over a shared one
         found = {identity.external_id: identity for identity in existing}
         missing = [author for key, author in by_id.items() if key not in found]
         created = Identity.create([self._ingest_identity_values(a) for a in missing])
@@ -230,11 +239,13 @@ class SocialCrmAccount(models.Model):
                 """
                 SELECT id, name, email, website FROM res_partner
                  WHERE active
+                   AND (company_id IS NULL OR company_id = %s)
                    AND (lower(email) = ANY(%s)
                         OR lower(regexp_replace(website, '^https?://(www\\.)?|[/:].*$', '', 'g'))
                            = ANY(%s)
                         OR lower(name) = ANY(%s))
                 """,
+                self.company_id.id,
                 list(emails),
                 list(domains),
                 list(names),
@@ -274,7 +285,37 @@ class SocialCrmAccount(models.Model):
         )
         for (vals, _identity), message_id in zip(linked, message_ids, strict=True):
             vals["message_id"] = message_id
-        return self.env["social.crm.interaction"].sudo().create(values)
+        interactions = self.env["social.crm.interaction"].sudo().create(values)
+        self._ingest_link_private_notes(interactions)
+        return interactions
+
+    def _ingest_link_private_notes(self, interactions):
+        """A direct message's note says that one arrived and links to it: its words
+        stay on the interaction, behind the Social CRM and sales access rules, not
+        in a chatter every internal user reads."""
+        private = interactions.filtered(lambda i: i.kind == "dm" and i.message_id)
+        if not private:
+            return
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE mail_message m SET body = v.body
+                  FROM unnest(%s::int[], %s::text[]) AS v(id, body)
+                 WHERE m.id = v.id
+                """,
+                private.message_id.ids,
+                [
+                    str(
+                        self._ingest_note_body(
+                            Note(0, row.kind, row.network, row.identity_id.handle, "", "", None),
+                            interaction_id=row.id,
+                        )
+                    )
+                    for row in private
+                ],
+            )
+        )
+        private.message_id.invalidate_recordset(["body"])
 
     def _ingest_values(self, items, identities):
         """The create values of the page's interactions; features add their own."""
@@ -343,6 +384,7 @@ class SocialCrmAccount(models.Model):
             )
         )
         linked.invalidate_recordset(["message_id"])
+        self._ingest_link_private_notes(linked)
 
     def _ingest_notes(self, notes):
         """One "Social interaction" note per :class:`Note` in one INSERT; returns the
@@ -363,14 +405,25 @@ class SocialCrmAccount(models.Model):
         return [by_position[n] for n in range(len(notes))]
 
     @api.model
-    def _ingest_note_body(self, note):
-        """The chatter note: network text is escaped by Markup.format, never trusted."""
+    def _ingest_note_body(self, note, interaction_id=None):
+        """The chatter note: network text is escaped by Markup.format, never trusted.
+        A direct message's words are not copied into it (see
+        :meth:`_ingest_link_private_notes`)."""
         kind = dict(KINDS).get(note.kind, note.kind)
-        network = dict(self._fields["network"].selection).get(note.network)
+        network = dict(network_selection(self)).get(note.network)
         text = (note.text or "").strip()
         body = Markup("<p><b>{kind}</b> on {network} by {handle}</p>").format(
             kind=kind, network=network, handle=note.handle or ""
         )
+        if note.kind == "dm":
+            body += Markup("<p>{}</p>").format(
+                self.env._("A private message: its text is on the interaction.")
+            )
+            if interaction_id:
+                body += Markup('<p><a href="/odoo/social.crm.interaction/{}">{}</a></p>').format(
+                    interaction_id, self.env._("Open the message")
+                )
+            return body
         if text:
             body += Markup("<blockquote>{}</blockquote>").format(text)
         url = _http(note.url)
@@ -437,13 +490,6 @@ class SocialCrmAccountSync(models.Model):
         )
         return page.has_more
 
-    def _store_refreshed_credentials(self, connector):
-        refreshed = getattr(connector, "updated_credentials", None) or {}
-        fields_by_key = {key: name for name, key in CREDENTIAL_FIELDS[self.network].items()}
-        values = {fields_by_key[k]: v for k, v in refreshed.items() if k in fields_by_key}
-        if values:
-            self.sudo().write(values)
-
     def _sync(self, max_pages=None):
         """Read pages until there is no more or the budget is spent; return counts.
 
@@ -459,25 +505,26 @@ class SocialCrmAccountSync(models.Model):
             _logger.info("Social CRM account %s is being synced by another worker", self.id)
             return pages, 0
         # one connector for the run: one session, reused page after page
-        connector = self._get_connector()
-        while pages < budget:
-            # each commit releases the lock: take it again, or leave the account to
-            # the worker that took it (it resumes from the committed cursor)
-            if pages and not self._sync_lock():
-                break
-            try:
-                with self.env.cr.savepoint():
-                    has_more = self._sync_one_page(connector)
-            except ConnectorError as error:
-                self._sync_failed(error)
-                break
-            finally:
-                # tokens refreshed during a page that then failed are kept too
-                self._store_refreshed_credentials(connector)
-            pages += 1
-            self._sync_commit()
-            if not has_more:
-                break
+        with self._connector() as connector:
+            while pages < budget:
+                # each commit releases the lock: take it again, or leave the account
+                # to the worker that took it (it resumes from the committed cursor)
+                if pages and not self._sync_lock():
+                    break
+                try:
+                    with self.env.cr.savepoint():
+                        has_more = self._sync_one_page(connector)
+                except ConnectorError as error:
+                    self._sync_failed(error)
+                    break
+                finally:
+                    # refreshed tokens are committed with the page they served, and
+                    # kept when the page then failed
+                    self._store_refreshed_credentials(connector)
+                pages += 1
+                self._sync_commit()
+                if not has_more:
+                    break
         self.invalidate_recordset(["interaction_ids"])
         return pages, len(self.interaction_ids) - before
 
@@ -526,7 +573,8 @@ class SocialCrmAccountSync(models.Model):
         self.activity_schedule(
             "mail.mail_activity_data_todo",
             summary=self.env._("Reconnect %s", self.name),
-            note=self.env._("The network refused the credentials: %s", message),
+            # the network's words are text, never markup
+            note=escape(self.env._("The network refused the credentials: %s", message)),
             user_id=(self.create_uid if self.create_uid._is_internal() else self.env.user).id,
         )
 
@@ -544,7 +592,13 @@ class SocialCrmAccountSync(models.Model):
         )
         Queue = self.env["social.crm.queue"]
         for account in due:
-            Queue._run_unit(account, "_sync", self.env._("Social CRM sync of %s", account.name))
+            # each account works in its own company: identities, matching, routing,
+            # leads and activities stay inside it
+            Queue._run_unit(
+                account.with_company(account.company_id),
+                "_sync",
+                self.env._("Social CRM sync of %s", account.name),
+            )
 
     # -- buttons ----------------------------------------------------------------------
 
@@ -552,7 +606,8 @@ class SocialCrmAccountSync(models.Model):
         self.ensure_one()
         self._check_network_ready()
         try:
-            brand = self._get_connector().check()
+            with self._connector() as connector:
+                brand = connector.check()
         except NotSupported:
             brand = None
         except ConnectorError as error:

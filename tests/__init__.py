@@ -9,3 +9,4 @@ from . import test_routing
 from . import test_campaign
 from . import test_reply
 from . import test_workers
+from . import test_boundaries

@@ -217,7 +217,7 @@ class TestIngest(TransactionCase):
         Identity = self.env["social.crm.identity"]
         bob_identity = Identity.search([("external_id", "=", verified.external_id)])
         self.assertEqual((bob_identity.partner_id, bob_identity.link_state), (bob, "confirmed"))
-        self.assertEqual(bob_identity.match_reason, "mastodon_verified_link")
+        self.assertEqual(bob_identity.match_reason, "verified_link")
         carol_identity = Identity.search([("external_id", "=", same_name.external_id)])
         self.assertEqual(
             (carol_identity.partner_id, carol_identity.link_state), (carol, "suggested")

@@ -72,6 +72,8 @@ class TestReply(TransactionCase):
         cls.salesman = new_test_user(
             cls.env, login="scrm_reply_sales", groups="sales_team.group_sale_salesman"
         )
+        # answering as the brand is a right an administrator grants sales staff
+        cls.account.answer_user_ids = [(4, cls.salesman.id)]
 
     def _seam(self, connector):
         return patch.object(

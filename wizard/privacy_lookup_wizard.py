@@ -1,6 +1,7 @@
 from odoo import models
 from odoo.tools import SQL
 
+from ..social_crm_module import registry
 from ..social_crm_module.matching import normalize_handle
 
 
@@ -47,7 +48,7 @@ class PrivacyLookupWizard(models.TransientModel):
                 continue
             values.add(raw.lower())
             values.add(raw.lstrip("@").lower())
-            for network in ("x", "mastodon", "bluesky"):
+            for network in registry.codes():
                 try:
                     handle = normalize_handle(network, raw)
                 except ValueError:

@@ -3,7 +3,7 @@ from markupsafe import Markup
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
-from ..models.social_crm_account import NETWORKS
+from ..models.social_crm_account import network_selection
 from ..social_crm_module.connectors import connector_class
 
 
@@ -14,12 +14,21 @@ class SocialCrmReplyWizard(models.TransientModel):
     _description = "Reply to a social interaction"
 
     interaction_id = fields.Many2one("social.crm.interaction", required=True, readonly=True)
-    network = fields.Selection(related="interaction_id.network")
-    original_text = fields.Text(related="interaction_id.text")
+    # read as the user: the record rules that hide an interaction hide its text here
+    network = fields.Selection(related="interaction_id.network", compute_sudo=False)
+    original_text = fields.Text(related="interaction_id.text", compute_sudo=False)
     text = fields.Text("Reply")
     max_length = fields.Integer("Limit", compute="_compute_length")
     text_length = fields.Integer("Characters", compute="_compute_length")
     too_long = fields.Boolean(compute="_compute_length")
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        """Only for an interaction the user may read and answer as the brand."""
+        wizards = super().create(vals_list)
+        for wizard in wizards:
+            wizard.interaction_id._check_can_answer()
+        return wizards
 
     @api.depends("text", "network")
     def _compute_length(self):
@@ -42,7 +51,7 @@ class SocialCrmReplyWizard(models.TransientModel):
             raise UserError(
                 self.env._(
                     "%(network)s accepts %(limit)s characters; this reply has %(length)s.",
-                    network=dict(NETWORKS).get(self.network),
+                    network=dict(network_selection(self)).get(self.network),
                     limit=self.max_length,
                     length=self.text_length,
                 )

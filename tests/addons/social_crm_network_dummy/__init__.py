@@ -1,0 +1,2 @@
+from . import connector
+from . import models
