@@ -18,7 +18,8 @@ class MailThread(models.AbstractModel):
         no follower emailed. ``bodies`` maps record id -> body, or is a list of
         (record id, body) pairs when a record gets several notes; the message ids
         come back in the same order. ``dates`` (same order) dates each note, e.g.
-        when the person posted, so the chatter reads in the order things happened.
+        when the person posted, so the chatter reads in the order things happened
+        when the pairs come oldest first.
         """
         pairs = list(bodies.items()) if isinstance(bodies, dict) else list(bodies)
         if not pairs:
@@ -26,24 +27,32 @@ class MailThread(models.AbstractModel):
         author = self.env.user.partner_id
         subtype_id = self.env["ir.model.data"]._xmlid_to_res_id(subtype_xmlid)
         res_ids = [res_id for res_id, _body in pairs]
-        # one Message-ID per note: Odoo's own format with the record id spliced in
+        # the ids are taken first, in order: the notes' ids follow the order they
+        # were given in (the chatter lists by id), and come back without a mapping
+        self.env.cr.execute(
+            SQL(
+                "SELECT nextval(pg_get_serial_sequence('mail_message', 'id'))"
+                " FROM generate_series(1, %s)",
+                len(pairs),
+            )
+        )
+        ids = sorted(row[0] for row in self.env.cr.fetchall())
+        # one Message-ID per note: Odoo's own format with the message id spliced in
         id_left, _at, id_right = generate_tracking_message_id("message-notify").rpartition("@")
         self.env["mail.message"].flush_model()
         self.env.cr.execute(
             SQL(
                 """
-                INSERT INTO mail_message (model, res_id, body, message_type, is_internal,
+                INSERT INTO mail_message (id, model, res_id, body, message_type, is_internal,
                     subtype_id, author_id, email_from, date, message_id, create_uid,
                     create_date, write_uid, write_date, email_add_signature)
-                SELECT %(model)s, note.res_id, note.body, 'notification', true,
+                SELECT note.id, %(model)s, note.res_id, note.body, 'notification', true,
                        %(subtype)s, %(author)s, %(email_from)s, COALESCE(note.date, %(now)s),
-                       %(id_left)s || '-' || note.n || '@' || %(id_right)s,
+                       %(id_left)s || '-' || note.id || '@' || %(id_right)s,
                        %(uid)s, %(now)s, %(uid)s,
                        %(now)s, false
-                  FROM unnest(%(res_ids)s::int[], %(bodies)s::text[], %(dates)s::timestamp[])
-                       WITH ORDINALITY AS note(res_id, body, date, n)
-              ORDER BY note.n
-             RETURNING id, message_id
+                  FROM unnest(%(ids)s::int[], %(res_ids)s::int[], %(bodies)s::text[],
+                              %(dates)s::timestamp[]) AS note(id, res_id, body, date)
                 """,
                 model=self._name,
                 subtype=subtype_id,
@@ -53,17 +62,12 @@ class MailThread(models.AbstractModel):
                 uid=self.env.uid,
                 id_left=id_left,
                 id_right=id_right,
+                ids=ids,
                 res_ids=res_ids,
                 bodies=[str(escape(body)) for _res_id, body in pairs],
                 dates=list(dates) if dates else [None] * len(pairs),
             )
         )
-        # map back through the ordinal spliced into each Message-ID
-        order = {
-            int(message_id.rpartition("@")[0].rpartition("-")[2]): mid
-            for mid, message_id in self.env.cr.fetchall()
-        }
-        ids = [order[n] for n in range(1, len(pairs) + 1)]
         self.env["mail.message"].invalidate_model()
         self.browse(res_ids).invalidate_recordset(["message_ids"])
         return ids

@@ -1,12 +1,25 @@
+import importlib
 import ipaddress
+import logging
 from contextlib import contextmanager
+from datetime import timedelta, timezone
 from urllib.parse import urlsplit
 
-from odoo import api, fields, models
+from markupsafe import escape
+
+from odoo import api, fields, models, modules
 from odoo.exceptions import UserError, ValidationError
+from odoo.tools import SQL, config, format_datetime
 
 from ..social_crm_module import registry
 from ..social_crm_module.connectors import make_connector
+from ..social_crm_module.errors import (
+    AuthError,
+    ConnectorError,
+    NotFound,
+    NotSupported,
+    RateLimited,
+)
 
 
 def _secure_url(url):
@@ -25,6 +38,15 @@ def _secure_url(url):
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+_logger = logging.getLogger(__name__)
+
+NETWORK_ICON = "/social_crm_module/static/src/img/network_%s.svg"
+
+
+def network_icon(network):
+    return NETWORK_ICON % network if network else False
 
 
 def network_selection(model):
@@ -89,6 +111,15 @@ class SocialCrmAccount(models.Model):
         help="Users outside the Social CRM groups (sales staff, say) who may reply, like "
         "and repost from Odoo with this account. Social CRM users always may.",
     )
+    skipped_count = fields.Integer(
+        "Items skipped",
+        copy=False,
+        readonly=True,
+        help="Items the network sent that could not be read (malformed, no id...), since "
+        "the account was created; the last page's reasons are below.",
+    )
+    last_problems = fields.Text("Why items were skipped", copy=False, readonly=True)
+    network_icon_url = fields.Char(compute="_compute_network_icon_url")
     interaction_ids = fields.One2many("social.crm.interaction", "account_id")
     interaction_count = fields.Integer(compute="_compute_interaction_count")
 
@@ -99,6 +130,11 @@ class SocialCrmAccount(models.Model):
             "The base URL must start with http:// or https://.",
         ),
     ]
+
+    @api.depends("network")
+    def _compute_network_icon_url(self):
+        for account in self:
+            account.network_icon_url = network_icon(account.network)
 
     @api.depends("interaction_ids")
     def _compute_interaction_count(self):
@@ -257,3 +293,269 @@ class SocialCrmAccount(models.Model):
                 )
             if cls.needs_base_url() and not account.base_url:
                 raise UserError(self.env._("%s needs a base URL.", account.display_name))
+
+    @api.model
+    def _load_demo(self, name):
+        """Run a demo builder of the ``demo/`` folder (called by the demo data only:
+        the builders are not loaded in production)."""
+        if name not in ("social_crm_demo", "social_crm_campaign_demo"):
+            raise UserError(self.env._("Unknown demo builder %s.", name))
+        builder = importlib.import_module(f"odoo.addons.social_crm_module.demo.{name}")
+        return builder.load(self.env)
+
+    # -- ingest: push and pull meet in one place ----------------------------------------
+
+    def _ingest_page(self, page):
+        """Store one engine page (see ``social.crm.ingest``); the new interactions."""
+        self.ensure_one()
+        return self.env["social.crm.ingest"]._ingest_page(self, page)
+
+    def _social_crm_after_ingest(self, interactions):
+        """Hook for features that react to new, classified and routed interactions
+        (campaign triggers)."""
+        return interactions
+
+    # -- the schedule: one account, one page at a time ------------------------------------
+
+    #: most pages one account may read in one cron run, so one busy account
+    #: cannot starve the others
+    _sync_page_budget = 20
+    #: the longest back-off after repeated transient failures
+    _sync_max_backoff = timedelta(hours=6)
+
+    def _sync_one_page(self, connector=None):
+        """Fetch and ingest the page after the stored cursor; return has_more."""
+        self.ensure_one()
+        connector = connector or self._get_connector()
+        page = connector.fetch(self.cursor or None)
+        self._ingest_page(page)
+        self.write(
+            {"state": "connected", "last_error": False, "failure_count": 0, "next_sync_at": False}
+        )
+        return page.has_more
+
+    def _sync(self, max_pages=None):
+        """Read pages until there is no more or the budget is spent; return counts.
+
+        Each page runs in a savepoint: a failure rolls back that page only and is
+        recorded on the account; in cron mode every page is committed, so a run
+        killed anywhere loses nothing and repeats nothing.
+        """
+        self.ensure_one()
+        budget = max_pages or self._sync_page_budget
+        pages = 0
+        before = len(self.interaction_ids)
+        if not self._sync_lock():
+            _logger.info("Social CRM account %s is being synced by another worker", self.id)
+            return pages, 0
+        # one connector for the run: one session, reused page after page
+        with self._connector() as connector:
+            while pages < budget:
+                # each commit releases the lock: take it again, or leave the account
+                # to the worker that took it (it resumes from the committed cursor)
+                if pages and not self._sync_lock():
+                    break
+                try:
+                    with self.env.cr.savepoint():
+                        has_more = self._sync_one_page(connector)
+                except ConnectorError as error:
+                    self._sync_failed(error)
+                    break
+                finally:
+                    # refreshed tokens are committed with the page they served, and
+                    # kept when the page then failed
+                    self._store_refreshed_credentials(connector)
+                pages += 1
+                self._sync_commit()
+                if not has_more:
+                    break
+        self.invalidate_recordset(["interaction_ids"])
+        return pages, len(self.interaction_ids) - before
+
+    def _sync_lock(self):
+        """Hold this account for the current transaction; False when another
+        worker (a cron, a job on another node, a person's "Sync now") holds it."""
+        self.ensure_one()
+        self.env.cr.execute(
+            SQL(
+                "SELECT id FROM social_crm_account WHERE id = %s FOR NO KEY UPDATE SKIP LOCKED",
+                self.id,
+            )
+        )
+        return bool(self.env.cr.fetchone())
+
+    def _sync_commit(self):
+        if not (config["test_enable"] or modules.module.current_test):
+            self.env.cr.commit()  # pylint: disable=invalid-commit
+
+    def _sync_failed(self, error):
+        """Record the failure on this account only; decide when to try again."""
+        now = fields.Datetime.now()
+        message = f"{type(error).__name__}: {error}"[:1000]
+        values = {"last_error": message, "failure_count": self.failure_count + 1}
+        if isinstance(error, RateLimited):
+            retry_at = error.retry_at
+            if retry_at is not None:
+                retry_at = retry_at.astimezone(timezone.utc).replace(tzinfo=None)
+            if retry_at is None or retry_at <= now:
+                retry_at = now + timedelta(minutes=15)
+            values.update(next_sync_at=retry_at, failure_count=self.failure_count)
+        elif isinstance(error, AuthError):
+            values.update(state="error", next_sync_at=False)
+            self._sync_notify_admin(message)
+        else:
+            backoff = min(timedelta(minutes=5) * 2**self.failure_count, self._sync_max_backoff)
+            values["next_sync_at"] = now + backoff
+        self.write(values)
+        _logger.warning("Social CRM sync of account %s failed: %s", self.id, message)
+
+    def _sync_notify_admin(self, message):
+        """One to-do for the account's admin, not one per failed run."""
+        activity_type = self.env.ref("mail.mail_activity_data_todo")
+        if self.activity_ids.filtered(lambda a: a.activity_type_id == activity_type):
+            return
+        self.activity_schedule(
+            "mail.mail_activity_data_todo",
+            summary=self.env._("Reconnect %s", self.name),
+            # the network's words are text, never markup
+            note=escape(self.env._("The network refused the credentials: %s", message)),
+            user_id=(self.create_uid if self.create_uid._is_internal() else self.env.user).id,
+        )
+
+    @api.model
+    def _cron_sync(self):
+        """Sync every due account; one failing account never stops the others."""
+        now = fields.Datetime.now()
+        due = self.search(
+            [
+                ("state", "=", "connected"),
+                "|",
+                ("next_sync_at", "=", False),
+                ("next_sync_at", "<=", now),
+            ]
+        )
+        Queue = self.env["social.crm.queue"]
+        for account in due:
+            # each account works in its own company: identities, matching, routing,
+            # leads and activities stay inside it
+            Queue._run_unit(
+                account.with_company(account.company_id),
+                "_sync",
+                self.env._("Social CRM sync of %s", account.name),
+            )
+
+    # -- buttons ----------------------------------------------------------------------
+
+    def action_test_connection(self):
+        self.ensure_one()
+        self._check_network_ready()
+        try:
+            with self._connector() as connector:
+                brand = connector.check()
+        except NotSupported:
+            brand = None
+        except ConnectorError as error:
+            raise UserError(
+                self.env._(
+                    "%(account)s: the connection failed: %(reason)s",
+                    account=self.name,
+                    reason=error,
+                )
+            ) from error
+        self.write({"state": "connected", "last_error": False, "failure_count": 0})
+        handle = brand.handle if brand else ""
+        return self._notify(
+            self.env._("Connected as %s.", handle) if handle else self.env._("Connected."),
+        )
+
+    def action_sync_now(self):
+        self.ensure_one()
+        self._check_network_ready()
+        if not self._sync_lock():
+            raise UserError(
+                self.env._("%s is being synced right now; try again in a minute.", self.name)
+            )
+        pages, created = self._sync()
+        if self.last_error and not pages:
+            raise UserError(self.env._("The sync failed: %s", self.last_error))
+        return self._notify(
+            self.env._(
+                "%(count)s new interaction(s) from %(pages)s page(s).", count=created, pages=pages
+            )
+        )
+
+    def action_pause(self):
+        self.ensure_one()
+        self.state = "paused"
+        return True
+
+    def action_resume(self):
+        self.ensure_one()
+        self.write({"state": "connected", "next_sync_at": False, "failure_count": 0})
+        return True
+
+    def _notify(self, message, kind="success"):
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": kind,
+                "message": message,
+                "sticky": False,
+                "next": {"type": "ir.actions.act_window_close"},
+            },
+        }
+
+    # -- answering ------------------------------------------------------------------------
+
+    def _social_crm_error_message(self, error):
+        """What a user should read when the network refused a write."""
+        self.ensure_one()
+        network = dict(network_selection(self)).get(self.network)
+        if isinstance(error, RateLimited):
+            if error.retry_at:
+                when = format_datetime(
+                    self.env, error.retry_at.astimezone(timezone.utc).replace(tzinfo=None)
+                )
+                return self.env._(
+                    "%(network)s is limiting how often we post. Nothing was sent; try "
+                    "again after %(when)s.",
+                    network=network,
+                    when=when,
+                )
+            return self.env._(
+                "%s is limiting how often we post. Nothing was sent; try again later.", network
+            )
+        if isinstance(error, AuthError):
+            return self.env._(
+                "%(network)s refused the credentials of the account %(account)s. Nothing "
+                "was sent; ask an administrator to reconnect it.",
+                network=network,
+                account=self.name,
+            )
+        if isinstance(error, NotFound):
+            return self.env._(
+                "The post is gone from %s (deleted, or made private). Nothing was sent.",
+                network,
+            )
+        if isinstance(error, NotSupported):
+            return str(error)
+        return self.env._(
+            "%(network)s did not answer properly (%(error)s). It is not recorded as "
+            "sent; check the network, then try again.",
+            network=network,
+            error=str(error),
+        )
+
+    def _social_crm_send_dm(self, identity, text):
+        """Send a direct message, unless the person opted out of messages."""
+        self.ensure_one()
+        if identity.partner_id.social_opt_out:
+            raise UserError(
+                self.env._(
+                    "%s opted out of social messages: no direct message is sent.",
+                    identity.partner_id.display_name,
+                )
+            )
+        with self._connector() as connector:
+            return connector.send_dm(identity.external_id, connector.check_text(text))

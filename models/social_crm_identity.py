@@ -2,7 +2,9 @@ from odoo import Command, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
 from ..social_crm_module import matching
-from .social_crm_account import network_selection
+from .social_crm_account import network_icon, network_selection
+
+PLACEHOLDER_AVATAR = "/base/static/img/avatar_grey.png"
 
 LINK_STATES = [
     ("confirmed", "Confirmed"),
@@ -27,6 +29,8 @@ class SocialCrmIdentity(models.Model):
     followers_count = fields.Integer()
     avatar_url = fields.Char("Avatar URL")
     website = fields.Char()
+    network_icon_url = fields.Char(compute="_compute_network_icon_url")
+    avatar_display_url = fields.Char(compute="_compute_avatar_display_url")
     company_id = fields.Many2one("res.company", index=True)
     partner_id = fields.Many2one("res.partner", index=True, ondelete="set null")
     link_state = fields.Selection(LINK_STATES, default="unlinked", required=True, index=True)
@@ -69,6 +73,26 @@ class SocialCrmIdentity(models.Model):
         labels = dict(network_selection(self))
         for identity in self:
             identity.display_name = f"{identity.handle} ({labels.get(identity.network, '')})"
+
+    @api.depends("network")
+    def _compute_network_icon_url(self):
+        for identity in self:
+            identity.network_icon_url = network_icon(identity.network)
+
+    @api.depends("avatar_url", "partner_id", "link_state")
+    def _compute_avatar_display_url(self):
+        """The network's avatar when it is an https URL, else the contact's, else a
+        grey placeholder."""
+        for identity in self:
+            url = identity.avatar_url or ""
+            if url.startswith("https://"):
+                identity.avatar_display_url = url
+            elif identity.partner_id and identity.link_state == "confirmed":
+                identity.avatar_display_url = (
+                    f"/web/image/res.partner/{identity.partner_id.id}/avatar_128"
+                )
+            else:
+                identity.avatar_display_url = PLACEHOLDER_AVATAR
 
     @api.depends("interaction_ids")
     def _compute_interaction_count(self):
@@ -127,7 +151,7 @@ class SocialCrmIdentity(models.Model):
             [("identity_id", "in", confirmed.ids), ("message_id", "=", False)], order="date"
         )
         if pending:
-            self.env["social.crm.account"]._ingest_log_chatter(pending)
+            self.env["social.crm.ingest"]._log_chatter(pending)
 
     @api.model
     def _values_from_profile_url(self, url):

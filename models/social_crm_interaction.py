@@ -1,7 +1,13 @@
+from markupsafe import Markup
+
 from odoo import api, fields, models
+from odoo.exceptions import AccessError, UserError
+from odoo.tools import SQL
 from odoo.tools.sql import create_index
 
-from .social_crm_account import network_selection
+from ..social_crm_module import sentiment
+from ..social_crm_module.errors import ConnectorError
+from .social_crm_account import network_icon, network_selection
 
 KINDS = [
     ("mention", "Mention"),
@@ -14,10 +20,24 @@ KINDS = [
     ("follow", "Follow"),
     ("post", "Post"),
 ]
+INTENTS = [
+    ("praise", "Praise"),
+    ("complaint", "Complaint"),
+    ("question", "Question"),
+    ("purchase_intent", "Purchase intent"),
+    ("other", "Other"),
+]
+SENTIMENTS = [("positive", "Positive"), ("neutral", "Neutral"), ("negative", "Negative")]
+#: the polarity a corrected sentiment label stands for
+CORRECTED_POLARITY = {"positive": 0.5, "neutral": 0.0, "negative": -0.5}
+#: what a Social CRM user (not a manager) may change on an interaction
+CORRECTABLE_FIELDS = {"intent", "sentiment"}
+_REVIEWED = ("intent", "model_intent", "sentiment", "model_sentiment")
 
 
 class SocialCrmInteraction(models.Model):
-    """One mention, reply, comment, DM, repost, like, follow or post, as synced."""
+    """One mention, reply, comment, DM, repost, like, follow or post, as synced;
+    what it means (intent, sentiment), and the brand's answer to it."""
 
     _name = "social.crm.interaction"
     _description = "Social Interaction"
@@ -32,7 +52,10 @@ class SocialCrmInteraction(models.Model):
         related="account_id.company_id", store=True, index=True, precompute=True
     )
     network = fields.Selection(network_selection, required=True, index=True)
+    network_icon_url = fields.Char(compute="_compute_network_icon_url")
     identity_id = fields.Many2one("social.crm.identity", index=True, ondelete="cascade")
+    author_avatar_url = fields.Char(related="identity_id.avatar_display_url")
+    author_handle = fields.Char(related="identity_id.handle")
     partner_id = fields.Many2one(
         "res.partner",
         compute="_compute_partner_id",
@@ -57,6 +80,47 @@ class SocialCrmInteraction(models.Model):
     parent_id = fields.Many2one("social.crm.interaction", index="btree_not_null")
     message_id = fields.Many2one(
         "mail.message", "Chatter note", index="btree_not_null", ondelete="set null"
+    )
+    # -- what it means --
+    intent = fields.Selection(INTENTS, index=True)
+    polarity = fields.Float(
+        digits=(3, 3), help="From -1 (negative) to 1 (positive), as classified or corrected."
+    )
+    sentiment = fields.Selection(SENTIMENTS, index=True)
+    classification_corrected = fields.Boolean(
+        "Corrected",
+        readonly=True,
+        copy=False,
+        help="A user corrected the intent or sentiment; a re-sync never overwrites it.",
+    )
+    # what the classifier said, kept when a person corrects it: the review's
+    # confusion matrix (classifier's answer against the person's)
+    model_intent = fields.Selection(INTENTS, "Classifier's intent", readonly=True, copy=False)
+    model_sentiment = fields.Selection(
+        SENTIMENTS, "Classifier's sentiment", readonly=True, copy=False
+    )
+    # -- what was done with it --
+    routed = fields.Boolean(readonly=True, copy=False, index=True)
+    lead_id = fields.Many2one("crm.lead", readonly=True, copy=False, index="btree_not_null")
+    answered_by_id = fields.Many2one("res.users", "Answered by", readonly=True)
+    answered_at = fields.Datetime("Answered on", readonly=True)
+    answer_url = fields.Char("Our reply", readonly=True)
+    answer_message_ids = fields.Many2many(
+        "mail.message",
+        "social_crm_interaction_answer_message_rel",
+        "interaction_id",
+        "message_id",
+        string="Notes of our answers",
+        readonly=True,
+        copy=False,
+        help="The chatter notes that logged our replies, likes and reposts: erased with "
+        "the interaction.",
+    )
+    liked_at = fields.Datetime("Liked on", readonly=True)
+    reposted_at = fields.Datetime("Reposted on", readonly=True)
+    can_answer = fields.Boolean(compute="_compute_can_answer")
+    can_react = fields.Boolean(
+        compute="_compute_can_answer", help="A public post: it can be liked and reposted."
     )
 
     _sql_constraints = [
@@ -83,6 +147,8 @@ class SocialCrmInteraction(models.Model):
             where="partner_id IS NOT NULL",
         )
 
+    # -- computes ---------------------------------------------------------------------
+
     @api.depends("identity_id.partner_id", "identity_id.link_state")
     def _compute_partner_id(self):
         for interaction in self:
@@ -98,3 +164,300 @@ class SocialCrmInteraction(models.Model):
             label = kinds.get(interaction.kind, "")
             handle = interaction.identity_id.handle or ""
             interaction.summary = f"{label} {handle}: {text[:60]}" if text else f"{label} {handle}"
+
+    @api.depends("network")
+    def _compute_network_icon_url(self):
+        for interaction in self:
+            interaction.network_icon_url = network_icon(interaction.network)
+
+    @api.depends("network", "reply_ref", "kind", "account_id")
+    def _compute_can_answer(self):
+        """What the network allows (its connector's capabilities) and what the user
+        may do: answering as the brand is a right of its own."""
+        for interaction in self:
+            capabilities = set(
+                (interaction.account_id.sudo().network_capabilities or "").split(",")
+            )
+            allowed = interaction._social_crm_may_answer()
+            interaction.can_answer = bool(
+                allowed
+                and "reply" in capabilities
+                and interaction.reply_ref
+                and interaction.kind not in ("like", "follow", "repost")
+            )
+            # a direct message is answered, never liked or reposted
+            interaction.can_react = bool(
+                interaction.can_answer
+                and interaction.kind != "dm"
+                and {"like", "repost"} & capabilities
+            )
+
+    # -- CRUD -------------------------------------------------------------------------
+
+    def write(self, vals):
+        """A person's intent or sentiment is a correction: flag it, and let the
+        polarity follow a corrected label so the advocate score does too.
+
+        Social CRM users correct the meaning of what people said; everything else
+        on an interaction is the network's and stays as synced (managers and the
+        system may still write it)."""
+        if (
+            not self.env.su
+            and set(vals) - CORRECTABLE_FIELDS
+            and not self.env.user.has_group("social_crm_module.group_social_crm_manager")
+        ):
+            raise AccessError(
+                self.env._(
+                    "An interaction is kept as the network sent it: you may only correct "
+                    "its intent and sentiment."
+                )
+            )
+        if "intent" in vals or "sentiment" in vals:
+            vals = dict(vals, classification_corrected=True)
+            if "sentiment" in vals and "polarity" not in vals:
+                vals["polarity"] = CORRECTED_POLARITY.get(vals["sentiment"], 0.0)
+        return super().write(vals)
+
+    # -- actions ------------------------------------------------------------------------
+
+    def action_open_reply(self):
+        self.ensure_one()
+        self._check_can_answer()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Reply to %s", self.identity_id.handle or ""),
+            "res_model": "social.crm.reply.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_interaction_id": self.id},
+        }
+
+    def action_like(self):
+        self.ensure_one()
+        self._social_crm_react("like", "liked_at")
+
+    def action_repost(self):
+        self.ensure_one()
+        self._social_crm_react("repost", "reposted_at")
+
+    # -- the chatter note -----------------------------------------------------------------
+
+    @api.model
+    def _note_body(self, kind, network, handle, text, url, *, interaction_id=None):
+        """The chatter note of an interaction, before or after it is stored. The
+        network's words are escaped by ``Markup.format``, never trusted. A direct
+        message's words are not copied into it: the note says that one arrived and,
+        once the interaction exists, links to it."""
+        kind_label = dict(KINDS).get(kind, kind)
+        network_label = dict(network_selection(self)).get(network, network)
+        body = Markup("<p><b>{kind}</b> on {network} by {handle}</p>").format(
+            kind=kind_label, network=network_label, handle=handle or ""
+        )
+        if kind == "dm":
+            body += Markup("<p>{}</p>").format(
+                self.env._("A private message: its text is on the interaction.")
+            )
+            if interaction_id:
+                body += Markup('<p><a href="/odoo/social.crm.interaction/{}">{}</a></p>').format(
+                    interaction_id, self.env._("Open the message")
+                )
+            return body
+        text = (text or "").strip()
+        if text:
+            body += Markup("<blockquote>{}</blockquote>").format(text)
+        url = url if isinstance(url, str) and url.startswith(("http://", "https://")) else ""
+        if url:
+            body += Markup(
+                '<p><a href="{}" target="_blank" rel="noopener noreferrer">{}</a></p>'
+            ).format(url, self.env._("Open on %s", network_label))
+        return body
+
+    def _note_body_of_record(self):
+        self.ensure_one()
+        return self._note_body(
+            self.kind,
+            self.network,
+            self.identity_id.handle,
+            self.text,
+            self.url,
+            interaction_id=self.id,
+        )
+
+    def _link_private_notes(self):
+        """Point the notes of direct messages at their interaction, which exists now
+        (one UPDATE; only direct messages)."""
+        private = self.filtered(lambda i: i.kind == "dm" and i.message_id)
+        if not private:
+            return
+        self.env["mail.message"].flush_model(["body"])
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE mail_message m SET body = v.body
+                  FROM unnest(%s::int[], %s::text[]) AS v(id, body)
+                 WHERE m.id = v.id
+                """,
+                private.message_id.ids,
+                [str(row._note_body_of_record()) for row in private],
+            )
+        )
+        private.message_id.invalidate_recordset(["body"])
+
+    # -- classification -------------------------------------------------------------------
+
+    @api.model
+    def _classify(self, interactions):
+        """Classify in one batch and write in one UPDATE; corrections are never touched.
+
+        Interactions without text (likes, reposts, follows) are left unclassified:
+        their polarity is 0 for the score, which is what a like without words says.
+        """
+        todo = interactions.filtered(lambda i: i.text and not i.classification_corrected)
+        if not todo:
+            return
+        results = sentiment.classify_many(todo.mapped("text"))
+        self.flush_model()
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE social_crm_interaction i
+                   SET intent = v.intent, polarity = v.polarity, sentiment = v.label,
+                       model_intent = v.intent, model_sentiment = v.label
+                  FROM unnest(%s::int[], %s::varchar[], %s::float8[], %s::varchar[])
+                       AS v(id, intent, polarity, label)
+                 WHERE i.id = v.id AND NOT COALESCE(i.classification_corrected, false)
+                """,
+                todo.ids,
+                [r.intent for r in results],
+                [r.polarity for r in results],
+                [r.label for r in results],
+            )
+        )
+        todo.invalidate_recordset(
+            ["intent", "polarity", "sentiment", "model_intent", "model_sentiment"]
+        )
+
+    @api.model
+    def _classifier_review(self):
+        """How often people corrected the classifier, from the interactions it
+        classified: {"classified", "intent_corrected", "sentiment_corrected"}."""
+        self.flush_model(_REVIEWED)
+        query = self._search([("model_intent", "!=", False)])
+        column = {name: SQL.identifier(query.table, name) for name in _REVIEWED}
+        self.env.cr.execute(
+            query.select(
+                SQL("count(*)"),
+                SQL(
+                    "count(*) FILTER (WHERE %s IS DISTINCT FROM %s)",
+                    column["intent"],
+                    column["model_intent"],
+                ),
+                SQL(
+                    "count(*) FILTER (WHERE %s IS DISTINCT FROM %s)",
+                    column["sentiment"],
+                    column["model_sentiment"],
+                ),
+            )
+        )
+        classified, intents, sentiments = self.env.cr.fetchone()
+        return {
+            "classified": classified,
+            "intent_corrected": intents,
+            "sentiment_corrected": sentiments,
+        }
+
+    # -- answering as the brand -----------------------------------------------------------
+
+    def _social_crm_may_answer(self):
+        """Whether the current user may speak as the brand on this interaction's
+        account: Social CRM users, and the users an administrator listed on the
+        account (sales staff, say)."""
+        self.ensure_one()
+        user = self.env.user
+        if self.env.su or user.has_group("social_crm_module.group_social_crm_user"):
+            return True
+        return user in self.account_id.sudo().answer_user_ids
+
+    def _check_may_answer(self):
+        self.ensure_one()
+        if not self._social_crm_may_answer():
+            raise AccessError(
+                self.env._(
+                    "Answering as the brand on %s is a right of its own: ask an administrator "
+                    "to add you to the account's answering staff, or to the Social CRM users.",
+                    self.account_id.sudo().name,
+                )
+            )
+
+    def _check_can_answer(self):
+        self.ensure_one()
+        self.check_access("read")
+        self._check_may_answer()
+        if not self.can_answer:
+            raise UserError(
+                self.env._(
+                    "This %(kind)s on %(network)s cannot be answered from Odoo.",
+                    kind=dict(KINDS).get(self.kind, self.kind),
+                    network=dict(network_selection(self)).get(self.network),
+                )
+            )
+
+    def _social_crm_network_call(self, method, *args):
+        """Run one write on the network through the account's connector; a network
+        failure becomes a clear message and rolls back everything (nothing is
+        logged as done that was not)."""
+        self.ensure_one()
+        # only who may answer as the brand gets here; the account and its
+        # credentials stay out of their reach
+        self._check_may_answer()
+        account = self.account_id.sudo()
+        with account._connector() as connector:
+            try:
+                return getattr(connector, method)(*args)
+            except ValueError as error:  # text checks: empty, too long
+                raise UserError(str(error)) from error
+            except ConnectorError as error:
+                raise UserError(account._social_crm_error_message(error)) from error
+
+    def _social_crm_react(self, method, stamp):
+        self.ensure_one()
+        self._check_can_answer()
+        if not self.can_react:
+            raise UserError(self.env._("A direct message can be answered, not liked or reposted."))
+        if self[stamp]:
+            raise UserError(self.env._("Already done on %s.", self[stamp]))
+        self._social_crm_network_call(method, self.reply_ref)
+        self.sudo()[stamp] = fields.Datetime.now()
+        values = {
+            "network": dict(network_selection(self)).get(self.network),
+            "user": self.env.user.name,
+        }
+        label = (
+            self.env._("Liked on %(network)s by %(user)s:", **values)
+            if method == "like"
+            else self.env._("Reposted on %(network)s by %(user)s:", **values)
+        )
+        self._social_crm_log_answer(
+            Markup("{} <a href='{}' target='_blank' rel='noopener'>{}</a>").format(
+                label, self.url or "#", self.env._("the post")
+            )
+        )
+
+    def _social_crm_log_answer(self, body):
+        """A note where staff will look: the contact's chatter, else the account's.
+        The note is linked to the interaction, so erasing the person finds it."""
+        self.ensure_one()
+        if self.partner_id:
+            (message_id,) = (
+                self.env["res.partner"]
+                .sudo()
+                ._social_crm_log_notes(
+                    [(self.partner_id.id, body)],
+                    subtype_xmlid="social_crm_module.mt_social_interaction",
+                )
+            )
+        else:
+            message_id = (
+                self.account_id.sudo().message_post(body=body, subtype_xmlid="mail.mt_note").id
+            )
+        self.sudo().answer_message_ids = [fields.Command.link(message_id)]

@@ -3,7 +3,7 @@ from markupsafe import Markup
 from odoo import api, fields, models
 
 from .social_crm_account import network_selection
-from .social_crm_interaction_sentiment import INTENTS
+from .social_crm_interaction import INTENTS
 
 
 class SocialCrmRoutingRule(models.Model):
@@ -179,43 +179,3 @@ class SocialCrmRoutingRule(models.Model):
         leads = self.env["crm.lead"].sudo().create(values)
         for lead in leads:
             lead.social_interaction_id.sudo().lead_id = lead
-
-
-class SocialCrmInteraction(models.Model):
-    _inherit = "social.crm.interaction"
-
-    routed = fields.Boolean(readonly=True, copy=False, index=True)
-    lead_id = fields.Many2one("crm.lead", readonly=True, copy=False, index="btree_not_null")
-
-
-class CrmLead(models.Model):
-    _inherit = "crm.lead"
-
-    social_interaction_id = fields.Many2one(
-        "social.crm.interaction", "Social interaction", readonly=True, index="btree_not_null"
-    )
-    social_identity_id = fields.Many2one(
-        related="social_interaction_id.identity_id", string="Social identity", compute_sudo=False
-    )
-
-
-class SocialCrmAccount(models.Model):
-    _inherit = "social.crm.account"
-
-    def _social_crm_after_ingest(self, interactions):
-        interactions = super()._social_crm_after_ingest(interactions)  # classified first
-        self.env["social.crm.routing.rule"]._route(interactions)
-        return interactions
-
-
-class MailActivity(models.Model):
-    _inherit = "mail.activity"
-
-    social_crm_interaction_id = fields.Many2one(
-        "social.crm.interaction",
-        "Social interaction",
-        readonly=True,
-        index="btree_not_null",
-        # erased or purged with the interaction it quotes
-        ondelete="cascade",
-    )

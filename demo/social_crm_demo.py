@@ -1,16 +1,24 @@
 """Demo history: ~90 days of interactions on every network, loaded through the real
 ingest path (``_ingest_page``), so the contacts' chatter shows them as a sync would.
 
-Called once, from ``demo/social_crm_demo.xml`` (a ``noupdate`` file, so an upgrade
+Not a model: loaded only by ``social.crm.account._load_demo("social_crm_demo")``,
+called once from ``demo/social_crm_demo.xml`` (a ``noupdate`` file, so an upgrade
 does not run it again; it is idempotent anyway: identities are looked up before
 they are created and the ingest dedupes on (account, external id)).
 """
 
 from datetime import timedelta
 
-from odoo import api, fields, models
+from odoo import fields
 
-from ..social_crm_module.interaction import Author, Interaction, Kind, Network, Page, utc
+from odoo.addons.social_crm_module.social_crm_module.interaction import (
+    Author,
+    Interaction,
+    Kind,
+    Network,
+    Page,
+    utc,
+)
 
 X_WEB = "https://x.example.com"
 MASTODON = "mastodon.example.social"
@@ -250,152 +258,146 @@ REVIEW_URL = REVIEWS + "/companies/yourcompany/reviews/%s"
 VIDEO_URL = VIDEO + "/watch?v=demoAssembly01&lc=%s"
 
 
-class SocialCrmAccount(models.Model):
-    _inherit = "social.crm.account"
-
-    @api.model
-    def _load_demo_interactions(self):
-        """Create the demo identities, then ingest the demo history as syncs would
-        have brought it in: oldest first, each run of one account's items a page,
-        so every contact's chatter reads in the order things happened."""
-        authors = {key: self._demo_author(key) for key in AUTHORS}
-        self._demo_link_identities()
-        now = utc(fields.Datetime.now())
-        accounts = {}
-        for suffix in ("x", "mastodon", "bluesky", "feed_video", "feed_reviews"):
-            account = self.env.ref(f"social_crm_module.demo_account_{suffix}", False)
-            if account:
-                accounts[suffix] = account
-        stream = sorted(
-            (
-                (item.created_at, suffix, item)
-                for suffix in accounts
-                for item in (
-                    self._demo_interaction(row, authors, now) for row in HISTORY if row[0] == suffix
-                )
-            ),
-            key=lambda entry: (entry[0], entry[1]),
-        )
-        # consecutive items of one account make its pages (at most 20 each)
-        runs = []
-        for _date, suffix, item in stream:
-            if runs and runs[-1][0] == suffix and len(runs[-1][1]) < 20:
-                runs[-1][1].append(item)
-            else:
-                runs.append((suffix, [item]))
-        pages = dict.fromkeys(accounts, 0)
-        for suffix, items in runs:
-            pages[suffix] += 1
-            accounts[suffix]._ingest_page(
-                Page(items=tuple(items), cursor=f"demo-{suffix}-{pages[suffix]}")
-            )
-        # a demo account never syncs: it stays paused, without credentials
-        for account in accounts.values():
-            account.write({"state": "paused", "next_sync_at": False})
-        return True
-
-    @api.model
-    def _demo_author(self, key):
-        network, external_id, handle, name, followers, *_rest = AUTHORS[key]
-        if network == "x":
-            profile = f"{X_WEB}/{handle}"
-        elif network == "mastodon":
-            user, instance = handle.split("@")
-            profile = f"https://{instance}/@{user}"
-        elif network == "bluesky":
-            profile = f"{BSKY_WEB}/profile/{handle}"
+def load(env):
+    """Create the demo identities, then ingest the demo history as syncs would
+    have brought it in: oldest first, each run of one account's items a page,
+    so every contact's chatter reads in the order things happened."""
+    authors = {key: _author(key) for key in AUTHORS}
+    _link_identities(env)
+    now = utc(fields.Datetime.now())
+    accounts = {}
+    for suffix in ("x", "mastodon", "bluesky", "feed_video", "feed_reviews"):
+        account = env.ref(f"social_crm_module.demo_account_{suffix}", False)
+        if account:
+            accounts[suffix] = account
+    stream = sorted(
+        (
+            (item.created_at, suffix, item)
+            for suffix in accounts
+            for item in (_interaction(row, authors, now) for row in HISTORY if row[0] == suffix)
+        ),
+        key=lambda entry: (entry[0], entry[1]),
+    )
+    # consecutive items of one account make its pages (at most 20 each)
+    runs = []
+    for _date, suffix, item in stream:
+        if runs and runs[-1][0] == suffix and len(runs[-1][1]) < 20:
+            runs[-1][1].append(item)
         else:
-            profile = external_id
-        website = "https://priyaraman.example.com" if "priya" in key else ""
-        return Author(
-            network=Network(network),
-            external_id=external_id,
-            handle=handle,
-            display_name=name,
-            profile_url=profile,
-            followers_count=followers or None,
-            website=website,
+            runs.append((suffix, [item]))
+    pages = dict.fromkeys(accounts, 0)
+    for suffix, items in runs:
+        pages[suffix] += 1
+        accounts[suffix]._ingest_page(
+            Page(items=tuple(items), cursor=f"demo-{suffix}-{pages[suffix]}")
         )
+    # a demo account never syncs: it stays paused, without credentials
+    for account in accounts.values():
+        account.write({"state": "paused", "next_sync_at": False})
+    return True
 
-    @api.model
-    def _demo_link_identities(self):
-        """Identities that demo contacts confirmed by hand (or were suggested) exist
-        before the first sync, as they would after someone pasted a profile URL."""
-        Identity = self.env["social.crm.identity"]
-        for key, spec in AUTHORS.items():
-            network, external_id, handle, name, followers, xmlid, state, reason = spec
-            if not xmlid:
-                continue
-            partner = self.env.ref(xmlid, False)
-            if not partner:
-                continue
-            author = self._demo_author(key)
-            vals = {
-                "network": network,
-                "external_id": external_id,
-                "handle": handle,
-                "display_name_network": name,
-                "profile_url": author.profile_url,
-                "followers_count": followers,
-                "website": author.website or False,
-                "partner_id": partner.id,
-                "link_state": state,
-                "match_reason": reason,
-            }
-            if not Identity.search_count(
-                [("network", "=", network), ("external_id", "=", external_id)]
-            ):
-                Identity.create(vals)
 
-    @api.model
-    def _demo_interaction(self, row, authors, now):
-        suffix, key, kind, author_key, days, hour, text, parent, brand_post = row
-        author = authors[author_key]
-        network = author.network.value
-        created = (now - timedelta(days=days)).replace(hour=hour, minute=(days * 7) % 60)
-        external_id = self._demo_external_id(network, key)
-        if suffix == "feed_video":
-            url = VIDEO_URL % key
-        elif suffix == "feed_reviews":
-            url = REVIEW_URL % key
-        elif kind in ("like", "repost") and brand_post:
-            url = BRAND_POST[network] % brand_post
-        elif kind == "follow":
-            url = author.profile_url
-        elif network == "x":
-            url = f"{X_WEB}/{author.handle}/status/{external_id}"
-        elif network == "mastodon":
-            user, instance = author.handle.split("@")
-            url = f"https://{instance}/@{user}/{external_id}"
-        else:
-            url = f"{BSKY_WEB}/profile/{author.handle}/post/{key}demo"
-        subject = (BRAND_POST[network] % brand_post) if brand_post and network != "feed" else ""
-        parent_id = self._demo_external_id(network, parent) if parent else ""
-        return Interaction(
-            network=author.network,
-            external_id=external_id,
-            kind=Kind(kind),
-            author=author,
-            created_at=created,
-            text=text,
-            url=url,
-            parent_id=parent_id,
-            root_id=parent_id,
-            subject_id=subject,
-            # what the connector would give: the post to answer (demo accounts
-            # have no credentials, so a reply from the demo explains it cannot)
-            reply_ref=external_id
-            if network != "feed" and kind in ("mention", "reply", "quote", "dm")
-            else "",
-        )
+def _author(key):
+    network, external_id, handle, name, followers, *_rest = AUTHORS[key]
+    if network == "x":
+        profile = f"{X_WEB}/{handle}"
+    elif network == "mastodon":
+        user, instance = handle.split("@")
+        profile = f"https://{instance}/@{user}"
+    elif network == "bluesky":
+        profile = f"{BSKY_WEB}/profile/{handle}"
+    else:
+        profile = external_id
+    website = "https://priyaraman.example.com" if "priya" in key else ""
+    return Author(
+        network=Network(network),
+        external_id=external_id,
+        handle=handle,
+        display_name=name,
+        profile_url=profile,
+        followers_count=followers or None,
+        website=website,
+    )
 
-    @api.model
-    def _demo_external_id(self, network, key):
-        number = int(key[1:])
-        if network == "x":
-            return f"18610000000000{number:05d}"
-        if network == "mastodon":
-            return f"11345000000{number:05d}"
-        if network == "bluesky":
-            return f"at://did:plc:demo/app.bsky.feed.post/3ldemo{key}"
-        return (REVIEW_URL if key.startswith("r") else VIDEO_URL) % key
+
+def _link_identities(env):
+    """Identities that demo contacts confirmed by hand (or were suggested) exist
+    before the first sync, as they would after someone pasted a profile URL."""
+    Identity = env["social.crm.identity"]
+    for key, spec in AUTHORS.items():
+        network, external_id, handle, name, followers, xmlid, state, reason = spec
+        if not xmlid:
+            continue
+        partner = env.ref(xmlid, False)
+        if not partner:
+            continue
+        author = _author(key)
+        vals = {
+            "network": network,
+            "external_id": external_id,
+            "handle": handle,
+            "display_name_network": name,
+            "profile_url": author.profile_url,
+            "followers_count": followers,
+            "website": author.website or False,
+            "partner_id": partner.id,
+            "link_state": state,
+            "match_reason": reason,
+        }
+        if not Identity.search_count(
+            [("network", "=", network), ("external_id", "=", external_id)]
+        ):
+            Identity.create(vals)
+
+
+def _interaction(row, authors, now):
+    suffix, key, kind, author_key, days, hour, text, parent, brand_post = row
+    author = authors[author_key]
+    network = author.network.value
+    created = (now - timedelta(days=days)).replace(hour=hour, minute=(days * 7) % 60)
+    external_id = _external_id(network, key)
+    if suffix == "feed_video":
+        url = VIDEO_URL % key
+    elif suffix == "feed_reviews":
+        url = REVIEW_URL % key
+    elif kind in ("like", "repost") and brand_post:
+        url = BRAND_POST[network] % brand_post
+    elif kind == "follow":
+        url = author.profile_url
+    elif network == "x":
+        url = f"{X_WEB}/{author.handle}/status/{external_id}"
+    elif network == "mastodon":
+        user, instance = author.handle.split("@")
+        url = f"https://{instance}/@{user}/{external_id}"
+    else:
+        url = f"{BSKY_WEB}/profile/{author.handle}/post/{key}demo"
+    subject = (BRAND_POST[network] % brand_post) if brand_post and network != "feed" else ""
+    parent_id = _external_id(network, parent) if parent else ""
+    return Interaction(
+        network=author.network,
+        external_id=external_id,
+        kind=Kind(kind),
+        author=author,
+        created_at=created,
+        text=text,
+        url=url,
+        parent_id=parent_id,
+        root_id=parent_id,
+        subject_id=subject,
+        # what the connector would give: the post to answer (demo accounts
+        # have no credentials, so a reply from the demo explains it cannot)
+        reply_ref=external_id
+        if network != "feed" and kind in ("mention", "reply", "quote", "dm")
+        else "",
+    )
+
+
+def _external_id(network, key):
+    number = int(key[1:])
+    if network == "x":
+        return f"18610000000000{number:05d}"
+    if network == "mastodon":
+        return f"11345000000{number:05d}"
+    if network == "bluesky":
+        return f"at://did:plc:demo/app.bsky.feed.post/3ldemo{key}"
+    return (REVIEW_URL if key.startswith("r") else VIDEO_URL) % key

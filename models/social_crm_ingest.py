@@ -1,0 +1,422 @@
+"""The ingest: one engine Page into identities, interactions and the chatter.
+
+Push and pull meet here: the scheduled sync, and any stream or webhook, hand their
+pages to :meth:`SocialCrmIngest._ingest_page`. The unique key (account, external
+id) makes the same post from two sources one interaction.
+
+The pipeline, in this order, a fixed number of queries per page whatever its size:
+
+1. dedupe against what the account already stored (1 query);
+2. identities: found or created in the account's company, refreshed (3);
+3. matching: unlinked identities linked on verifiable signals, or suggested (2);
+4. interactions: classified (intent, sentiment) and inserted complete, each with
+   its chatter note, oldest first so the chatter reads in order (2);
+5. last-interaction dates of identities and contacts (2);
+6. the cursor and the page's skipped items, in the same transaction (1);
+7. routing (needs the classification), then the features that react to new
+   interactions (campaign triggers, through ``account._social_crm_after_ingest``).
+"""
+
+from odoo import api, fields, models
+from odoo.tools import SQL
+
+from ..social_crm_module import matching, sentiment
+
+
+def _http(url):
+    return url if isinstance(url, str) and url.startswith(("http://", "https://")) else False
+
+
+class SocialCrmIngest(models.AbstractModel):
+    _name = "social.crm.ingest"
+    _description = "Social CRM ingest of a page of interactions"
+
+    #: how many of a page's problems (skipped items and why) the account keeps
+    _problems_kept = 20
+
+    @api.model
+    def _ingest_page(self, account, page):
+        """Store one page of engine interactions for ``account``; return the new
+        interaction records.
+
+        Idempotent: interactions already stored for this account (same external id)
+        are skipped, so a page read twice, or a run killed and run again, stores
+        nothing twice. The cursor is stored in the same transaction as the page.
+        """
+        account.ensure_one()
+        interactions = self.env["social.crm.interaction"]
+        # oldest first: the interactions' and the notes' ids follow the posting dates
+        items = sorted(self._dedupe(account, page.items), key=lambda item: item.created_at)
+        if items:
+            identities = self._identities(account, [item.author for item in items])
+            items = [
+                item
+                for item in items
+                if not identities[item.author.external_id].partner_id.social_do_not_track
+            ]
+            interactions = self._create(account, items, identities)
+            self._touch_dates(interactions)
+        self._store_position(account, page)
+        self.env["social.crm.routing.rule"]._route(interactions)
+        account._social_crm_after_ingest(interactions)
+        return interactions
+
+    # -- 1. dedupe ------------------------------------------------------------------------
+
+    @api.model
+    def _dedupe(self, account, items):
+        """Drop items already stored for this account, and repeats within the page."""
+        external_ids = list({item.external_id for item in items})
+        self.env["social.crm.interaction"].flush_model(["account_id", "external_id"])
+        self.env.cr.execute(
+            SQL(
+                "SELECT external_id FROM social_crm_interaction"
+                " WHERE account_id = %s AND external_id = ANY(%s)",
+                account.id,
+                external_ids,
+            )
+        )
+        seen = {row[0] for row in self.env.cr.fetchall()}
+        fresh = []
+        for item in items:
+            if item.external_id not in seen:
+                seen.add(item.external_id)
+                fresh.append(item)
+        return fresh
+
+    # -- 2. identities --------------------------------------------------------------------
+
+    @api.model
+    def _identities(self, account, authors):
+        """Find or create one identity per author; refresh what the network says.
+        Returns ``{author external id: identity}``."""
+        Identity = self.env["social.crm.identity"].sudo()
+        by_id = {author.external_id: author for author in authors}
+        # an identity lives in its account's company: the same person seen by two
+        # companies is two identities, and neither company sees the other's; one
+        # added by hand without a company is shared, as its contact is
+        existing = Identity.search(
+            [
+                ("network", "=", account.network),
+                ("external_id", "in", list(by_id)),
+                ("company_id", "in", [False, account.company_id.id]),
+            ],
+            order="company_id nulls first",
+        )
+        # the company's own identity wins over a shared one
+        found = {identity.external_id: identity for identity in existing}
+        missing = [author for key, author in by_id.items() if key not in found]
+        created = Identity.create([self._identity_values(account, a) for a in missing])
+        found.update({identity.external_id: identity for identity in created})
+        self._refresh_identities(existing, by_id)
+        self._match(account, found, by_id)
+        return found
+
+    @api.model
+    def _identity_values(self, account, author):
+        return {
+            "network": account.network,
+            "external_id": author.external_id,
+            "handle": author.handle or author.external_id,
+            "display_name_network": author.display_name,
+            "profile_url": _http(author.profile_url),
+            "followers_count": author.followers_count or 0,
+            "avatar_url": _http(author.avatar_url),
+            "website": _http(author.website),
+            "company_id": account.company_id.id,
+        }
+
+    @api.model
+    def _refresh_identities(self, identities, by_id):
+        """One UPDATE for handles, names and followers that changed on the network."""
+        if not identities:
+            return
+        rows = [
+            SQL(
+                "(%s, %s::varchar, %s::varchar, %s::int)",
+                identity.id,
+                # Odoo reads an empty char as False: send NULL, never a boolean
+                by_id[identity.external_id].handle or identity.handle or None,
+                by_id[identity.external_id].display_name or identity.display_name_network or None,
+                by_id[identity.external_id].followers_count,
+            )
+            for identity in identities
+        ]
+        self.env["social.crm.identity"].flush_model()
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE social_crm_identity i
+                   SET handle = v.handle, display_name_network = v.name,
+                       followers_count = COALESCE(v.followers::int, i.followers_count)
+                  FROM (VALUES %s) AS v(id, handle, name, followers)
+                 WHERE i.id = v.id
+                   AND (i.handle, i.display_name_network, i.followers_count)
+                       IS DISTINCT FROM
+                       (v.handle, v.name, COALESCE(v.followers::int, i.followers_count))
+                """,
+                SQL(", ").join(rows),
+            )
+        )
+        identities.invalidate_recordset(["handle", "display_name_network", "followers_count"])
+
+    # -- 3. matching ----------------------------------------------------------------------
+
+    @api.model
+    def _match(self, account, identities, by_id):
+        """Link unlinked identities on verifiable signals; suggest same-name matches."""
+        todo = [i for i in identities.values() if i.link_state == "unlinked" and not i.partner_id]
+        if not todo:
+            return
+        authors = [by_id[identity.external_id] for identity in todo]
+        index = matching.PartnerIndex(self._candidates(account, authors))
+        links = []
+        for identity, author in zip(todo, authors, strict=True):
+            match = index.match(author)
+            if not match or match.partner_id in identity.rejected_partner_ids.ids:
+                continue
+            state = "confirmed" if match.confirmed else "suggested"
+            links.append((identity.id, match.partner_id, state, str(match.reason)))
+        self._link(links)
+
+    @api.model
+    def _link(self, links):
+        """Store (identity id, partner id, link state, reason) rows in one UPDATE.
+
+        Only identities still unlinked are touched, so a confirmed link is never
+        overwritten; stored fields that depend on the link (the interactions'
+        partner) are recomputed by the ORM at the next flush.
+        """
+        if not links:
+            return
+        Identity = self.env["social.crm.identity"].sudo()
+        Identity.flush_model(["partner_id", "link_state", "match_reason"])
+        ids, partner_ids, states, reasons = (list(column) for column in zip(*links, strict=True))
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE social_crm_identity i
+                   SET partner_id = v.partner_id, link_state = v.state,
+                       match_reason = v.reason, write_uid = %s,
+                       write_date = now() AT TIME ZONE 'UTC'
+                  FROM unnest(%s::int[], %s::int[], %s::varchar[], %s::varchar[])
+                       AS v(id, partner_id, state, reason)
+                 WHERE i.id = v.id AND i.partner_id IS NULL AND i.link_state = 'unlinked'
+                """,
+                self.env.uid,
+                ids,
+                partner_ids,
+                states,
+                reasons,
+            )
+        )
+        identities = Identity.browse(ids)
+        fnames = ["partner_id", "link_state", "match_reason", "write_uid", "write_date"]
+        identities.invalidate_recordset(fnames)
+        self.env["res.partner"].invalidate_model(["social_identity_ids"])
+        identities.modified(["partner_id", "link_state", "match_reason"])
+
+    @api.model
+    def _candidates(self, account, authors):
+        """Contacts that could match these authors, read in one query: the account's
+        company's and the shared ones (no company), never another company's."""
+        emails, domains, names = set(), set(), set()
+        for author in authors:
+            if author.email:
+                emails.add(author.email.strip().lower())
+            for link in (author.website, *author.verified_links):
+                if link:
+                    domains.add(matching.domain_of(link))
+            if author.handle and "." in author.handle and not author.handle.startswith("did:"):
+                domains.add(author.handle.lower())
+            if author.display_name:
+                names.add(author.display_name.strip().lower())
+        domains.discard("")
+        if not (emails or domains or names):
+            return []
+        self.env["res.partner"].flush_model(["name", "email", "website", "active", "company_id"])
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT id, name, email, website FROM res_partner
+                 WHERE active
+                   AND (company_id IS NULL OR company_id = %s)
+                   AND (lower(email) = ANY(%s)
+                        OR lower(regexp_replace(website, '^https?://(www\\.)?|[/:].*$', '', 'g'))
+                           = ANY(%s)
+                        OR lower(name) = ANY(%s))
+                """,
+                account.company_id.id,
+                list(emails),
+                list(domains),
+                list(names),
+            )
+        )
+        return [
+            matching.Candidate(pid, name or "", email or "", website or "")
+            for pid, name, email, website in self.env.cr.fetchall()
+        ]
+
+    # -- 4. interactions and their notes --------------------------------------------------
+
+    @api.model
+    def _create(self, account, items, identities):
+        """Create the page's interactions in one INSERT, with everything known before
+        it (the chatter note, the classification, precomputed partner and company):
+        each UPDATE of a row in the transaction that inserted it re-checks every
+        foreign key of the row, so none is left for later that can be done now.
+        ``items`` are oldest first."""
+        Interaction = self.env["social.crm.interaction"]
+        values = self._values(account, items, identities)
+        linked = [
+            (vals, item, identities[item.author.external_id])
+            for vals, item in zip(values, items, strict=True)
+            if identities[item.author.external_id].link_state == "confirmed"
+            and identities[item.author.external_id].partner_id
+        ]
+        message_ids = self.env["res.partner"]._social_crm_log_notes(
+            [
+                (
+                    identity.partner_id.id,
+                    Interaction._note_body(
+                        str(item.kind), account.network, identity.handle, item.text, item.url
+                    ),
+                )
+                for _vals, item, identity in linked
+            ],
+            subtype_xmlid="social_crm_module.mt_social_interaction",
+            dates=[vals["date"] for vals, _item, _identity in linked],
+        )
+        for (vals, _item, _identity), message_id in zip(linked, message_ids, strict=True):
+            vals["message_id"] = message_id
+        interactions = Interaction.sudo().create(values)
+        interactions._link_private_notes()
+        return interactions
+
+    @api.model
+    def _values(self, account, items, identities):
+        """The create values of the page's interactions, classified."""
+        parents = {item.parent_id for item in items if item.parent_id}
+        parent_ids = {}
+        if parents:
+            self.env.cr.execute(
+                SQL(
+                    "SELECT external_id, id FROM social_crm_interaction"
+                    " WHERE account_id = %s AND external_id = ANY(%s)",
+                    account.id,
+                    list(parents),
+                )
+            )
+            parent_ids = dict(self.env.cr.fetchall())
+        values = [
+            {
+                "account_id": account.id,
+                "network": account.network,
+                "identity_id": identities[item.author.external_id].id,
+                "kind": str(item.kind),
+                "text": item.text,
+                "url": _http(item.url),
+                "date": item.created_at.replace(tzinfo=None),
+                "external_id": item.external_id,
+                "parent_external_id": item.parent_id or False,
+                "root_external_id": item.root_id or False,
+                "subject_external_id": item.subject_id or False,
+                "reply_ref": item.reply_ref or False,
+                "parent_id": parent_ids.get(item.parent_id, False),
+            }
+            for item in items
+        ]
+        self._classify(values)
+        return values
+
+    @api.model
+    def _classify(self, values):
+        """Intent and sentiment in the create values, so the INSERT carries them."""
+        texts = [vals for vals in values if vals.get("text")]
+        results = sentiment.classify_many([vals["text"] for vals in texts])
+        for vals, result in zip(texts, results, strict=True):
+            vals.update(
+                intent=result.intent,
+                polarity=result.polarity,
+                sentiment=result.label,
+                model_intent=result.intent,
+                model_sentiment=result.label,
+            )
+
+    @api.model
+    def _log_chatter(self, interactions):
+        """A note on its contact's chatter for each stored interaction that has none
+        (an identity confirmed after its history arrived), in one INSERT."""
+        linked = interactions.filtered(
+            lambda i: i.partner_id and i.identity_id.link_state == "confirmed"
+        ).sorted(lambda i: (i.date, i.id))
+        if not linked:
+            return
+        ids = self.env["res.partner"]._social_crm_log_notes(
+            [(row.partner_id.id, row._note_body_of_record()) for row in linked],
+            subtype_xmlid="social_crm_module.mt_social_interaction",
+            dates=linked.mapped("date"),
+        )
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE social_crm_interaction i SET message_id = v.message_id
+                  FROM unnest(%s::int[], %s::int[]) AS v(id, message_id)
+                 WHERE i.id = v.id
+                """,
+                linked.ids,
+                ids,
+            )
+        )
+        linked.invalidate_recordset(["message_id"])
+        linked._link_private_notes()
+
+    # -- 5. dates, 6. position ------------------------------------------------------------
+
+    @api.model
+    def _touch_dates(self, interactions):
+        """Move identities' and contacts' last-interaction dates forward (2 queries),
+        from the page's own records: the interactions table is not read again."""
+        targets = (
+            ("social.crm.identity", "last_interaction_at", "identity_id"),
+            ("res.partner", "social_last_interaction_at", "partner_id"),
+        )
+        for model, column, link in targets:
+            latest = {}
+            for interaction in interactions:
+                record_id = interaction[link].id
+                if record_id and (record_id not in latest or latest[record_id] < interaction.date):
+                    latest[record_id] = interaction.date
+            if not latest:
+                continue
+            Model = self.env[model]
+            Model.flush_model([column])
+            self.env.cr.execute(
+                SQL(
+                    """
+                    UPDATE %(table)s t
+                       SET %(column)s = v.last
+                      FROM unnest(%(ids)s::int[], %(dates)s::timestamp[]) AS v(id, last)
+                     WHERE t.id = v.id
+                       AND (t.%(column)s IS NULL OR t.%(column)s < v.last)
+                    """,
+                    table=SQL.identifier(Model._table),
+                    column=SQL.identifier(column),
+                    ids=list(latest),
+                    dates=list(latest.values()),
+                )
+            )
+            Model.browse(latest).invalidate_recordset([column])
+
+    @api.model
+    def _store_position(self, account, page):
+        """The cursor, and what the page left out and why, with the page's records."""
+        values = {"cursor": page.cursor or account.cursor, "last_sync_at": fields.Datetime.now()}
+        if page.skipped:
+            values["skipped_count"] = account.skipped_count + page.skipped
+            problems = [str(p)[:300] for p in page.problems[: self._problems_kept]]
+            more = page.skipped - len(problems)
+            if more > 0:
+                problems.append(self.env._("... and %s more", more))
+            values["last_problems"] = "\n".join(problems) or False
+        account.write(values)
