@@ -9,7 +9,7 @@ from odoo.tools import mute_logger
 from ..social_crm_module.errors import AuthError, PayloadError, RateLimited, TransientError
 from ..social_crm_module.interaction import Author, Interaction, Kind, Network, Page
 
-SYNC_LOGGER = "odoo.addons.social_crm_module.models.social_crm_sync"
+SYNC_LOGGER = "odoo.addons.social_crm_module.models.social_crm_account"
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
 
 
@@ -244,3 +244,29 @@ class TestSync(TransactionCase):
         identity.action_reject()
         self.assertFalse(identity.partner_id)
         self.assertIn(partner, identity.rejected_partner_ids)
+
+    def test_skipped_items_are_counted_on_the_account_with_their_reasons(self):
+        """What a page left out (malformed items) is visible on the account, not
+        dropped: a running count and the last page's reasons."""
+        skipped = Page(
+            items=page(0, 1, None).items,
+            cursor="s1",
+            skipped=3,
+            problems=("n7: no author", "n8: unknown kind 'poll'"),
+        )
+        seam, _connectors = self._seam(
+            {self.ok: {None: skipped}, self.bad: {None: page(0, 0, None)}}
+        )
+        with seam:
+            self.ok._sync()
+        self.assertEqual(self.ok.skipped_count, 3)
+        self.assertEqual(
+            self.ok.last_problems.splitlines(),
+            ["n7: no author", "n8: unknown kind 'poll'", "... and 1 more"],
+        )
+        self.assertEqual(len(self.ok.interaction_ids), 1, "the good item is stored")
+        self.ok.cursor = "s1"
+        seam, _connectors = self._seam({self.ok: {"s1": Page(cursor="s2", skipped=2)}})
+        with seam:
+            self.ok._sync()
+        self.assertEqual(self.ok.skipped_count, 5)
