@@ -3,6 +3,7 @@ import ipaddress
 import logging
 from contextlib import contextmanager
 from datetime import timedelta, timezone
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from markupsafe import escape
@@ -43,10 +44,17 @@ def _secure_url(url):
 _logger = logging.getLogger(__name__)
 
 NETWORK_ICON = "/social_crm_module/static/src/img/network_%s.svg"
+#: the networks this add-on ships an icon for; others show a generic one unless
+#: their own module says otherwise (``_network_icon_url``)
+_ICONS = frozenset(
+    path.stem.removeprefix("network_")
+    for path in (Path(__file__).parent.parent / "static" / "src" / "img").glob("network_*.svg")
+)
 
 
-def network_icon(network):
-    return NETWORK_ICON % network if network else False
+def network_icon(model, network):
+    """The icon of ``network`` in lists and cards (see ``_network_icon_url``)."""
+    return model.env["social.crm.account"]._network_icon_url(network) if network else False
 
 
 def network_selection(model):
@@ -134,7 +142,7 @@ class SocialCrmAccount(models.Model):
     @api.depends("network")
     def _compute_network_icon_url(self):
         for account in self:
-            account.network_icon_url = network_icon(account.network)
+            account.network_icon_url = network_icon(self, account.network)
 
     @api.depends("interaction_ids")
     def _compute_interaction_count(self):
@@ -293,6 +301,12 @@ class SocialCrmAccount(models.Model):
                 )
             if cls.needs_base_url() and not account.base_url:
                 raise UserError(self.env._("%s needs a base URL.", account.display_name))
+
+    @api.model
+    def _network_icon_url(self, network):
+        """A network's icon; a network added by another module overrides this for
+        its code to show its own."""
+        return NETWORK_ICON % (network if network in _ICONS else "generic")
 
     @api.model
     def _load_demo(self, name):

@@ -77,7 +77,7 @@ class SocialCrmIdentity(models.Model):
     @api.depends("network")
     def _compute_network_icon_url(self):
         for identity in self:
-            identity.network_icon_url = network_icon(identity.network)
+            identity.network_icon_url = network_icon(self, identity.network)
 
     @api.depends("avatar_url", "partner_id", "link_state")
     def _compute_avatar_display_url(self):

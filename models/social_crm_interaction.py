@@ -168,7 +168,7 @@ class SocialCrmInteraction(models.Model):
     @api.depends("network")
     def _compute_network_icon_url(self):
         for interaction in self:
-            interaction.network_icon_url = network_icon(interaction.network)
+            interaction.network_icon_url = network_icon(self, interaction.network)
 
     @api.depends("network", "reply_ref", "kind", "account_id")
     def _compute_can_answer(self):

@@ -51,6 +51,8 @@ class TestDummyNetwork(TransactionCase):
             self.assertIn(("dummy", "Dummy network"), selection)
         self.assertEqual(self.account.network_capabilities, "check,dm,reply")
         self.assertTrue(self.account.needs_base_url)
+        # no icon of its own: a generic one, never a broken image
+        self.assertTrue(self.account.network_icon_url.endswith("/network_generic.svg"))
 
     def test_connect_sync_reply_and_deliver_a_coupon(self):
         server = self.server
