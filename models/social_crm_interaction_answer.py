@@ -118,11 +118,19 @@ class SocialCrmInteraction(models.Model):
     def _social_crm_log_answer(self, body):
         """A note where staff will look: the contact's chatter, else the account's."""
         if self.partner_id:
-            self.env["res.partner"].sudo().browse(self.partner_id.id)._social_crm_log_notes(
-                {self.partner_id.id: body}, subtype_xmlid="social_crm_module.mt_social_interaction"
+            ids = (
+                self.env["res.partner"]
+                .sudo()
+                ._social_crm_log_notes(
+                    {self.partner_id.id: body},
+                    subtype_xmlid="social_crm_module.mt_social_interaction",
+                )
             )
+            message = self.env["mail.message"].browse(ids)
         else:
-            self.account_id.sudo().message_post(body=body, subtype_xmlid="mail.mt_note")
+            message = self.account_id.sudo().message_post(body=body, subtype_xmlid="mail.mt_note")
+        # linked to the interaction: erase and retention find it (issue 11, finding 9)
+        self._social_crm_link_messages(message)
 
 
 class SocialCrmAccount(models.Model):

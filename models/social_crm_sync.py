@@ -53,6 +53,7 @@ class SocialCrmAccount(models.Model):
         self.ensure_one()
         Interaction = self.env["social.crm.interaction"]
         items = self._ingest_dedupe(list(page.items))
+        items = self.env["social.crm.erased"]._drop_erased(self.network, items)
         interactions = Interaction
         if items:
             identities = self._ingest_identities([item.author for item in items])
