@@ -204,7 +204,9 @@ class SocialCrmCampaign(models.Model):
                         "name": identity.display_name_network or identity.handle,
                         "website": identity.website or False,
                         "social_crm_campaign_id": self.id,
-                        "company_id": False,
+                        # the campaign's company: a contact made from one company's
+                        # followers is not another company's
+                        "company_id": self.company_id.id,
                     }
                     for identity in newcomers
                 ]

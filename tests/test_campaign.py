@@ -270,6 +270,7 @@ class TestCampaign(TransactionCase):
         partner = recipient.partner_id
         self.assertEqual(partner.name, "Nina Newcomer")
         self.assertEqual(partner.social_crm_campaign_id, campaign)
+        self.assertEqual(partner.company_id, campaign.company_id, "not a shared contact")
         self.assertEqual(recipient.identity_id.match_reason, "campaign")
         self.assertEqual(recipient.interaction_id.partner_id, partner)
         # a follow has nothing to reply to: the coupon goes by DM
