@@ -2,9 +2,9 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError
-from odoo.osv import expression
 
 RETENTION_KEY = "social_crm_module.retention_days"
+SALT_KEY = "social_crm_module.erase_salt"
 
 
 class ResPartner(models.Model):
@@ -26,6 +26,9 @@ class ResPartner(models.Model):
         return True
 
     def _social_erase(self):
+        """Everything the add-on wrote about these people, found by its links (ids,
+        model and res_id, link tables), never by searching text; the erased
+        authors are remembered as salted hashes so the next sync stores nothing."""
         identities = self.env["social.crm.identity"].search(
             ["|", ("partner_id", "in", self.ids), ("rejected_partner_ids", "in", self.ids)]
         )
@@ -46,9 +49,11 @@ class ResPartner(models.Model):
                 ("subtype_id", "in", subtypes.ids),
             ]
         )
-        (notes | interactions.message_id | self._social_erase_done_todos(mine)).unlink()
-        self._social_erase_leads(interactions.lead_id, mine)
-        interactions.unlink()  # their routing to-dos go with them (ondelete cascade)
+        notes.unlink()
+        self._social_erase_coupons()
+        self.env["social.crm.erased"]._remember(mine.mapped(lambda i: (i.network, i.external_id)))
+        names = set(mine.mapped("handle")) | set(mine.mapped("display_name_network"))
+        interactions._social_crm_forget(names)
         mine.unlink()
         self.env["social.crm.advocate"].search([("partner_id", "in", self.ids)]).unlink()
         self.write(
@@ -59,37 +64,54 @@ class ResPartner(models.Model):
             }
         )
 
-    def _social_erase_done_todos(self, identities):
-        """The "done" messages of routing to-dos: marking one done posts its summary
-        ("Question from <handle>") and its note (what the person said) in the
-        chatter, outside the social subtype."""
-        handles = [handle for handle in identities.mapped("handle") if handle]
-        if not handles:
-            return self.env["mail.message"]
-        activities = self.env.ref("mail.mt_activities")
-        return self.env["mail.message"].search(
-            [
-                ("model", "=", "res.partner"),
-                ("res_id", "in", self.ids),
-                ("subtype_id", "=", activities.id),
-                *expression.OR([[("body", "ilike", f" from {handle}")] for handle in handles]),
-            ]
+    def _social_erase_coupons(self):
+        """The coupons stay (the company's sales records, still bound to the person);
+        the notes and emails that carried their codes, and where they were posted
+        on a network, go."""
+        recipients = self.env["social.crm.campaign.recipient"].search(
+            [("partner_id", "in", self.ids)]
         )
+        if not recipients:
+            return
+        mails = recipients.mail_id
+        messages = recipients.note_message_id | mails.mail_message_id
+        recipients.write(
+            {
+                "social_url": False,
+                "social_error": False,
+                "email_error": False,
+                "note_message_id": False,
+                "mail_id": False,
+            }
+        )
+        mails.unlink()
+        messages.exists().unlink()
 
-    def _social_erase_leads(self, leads, identities):
+    @api.model
+    def _social_erase_leads(self, leads, names=()):
         """Leads made from the person's posts stay (they are the company's sales
-        records) without what the person said: no text, no handle in their name."""
+        records) without what the person said: no text, no handle in their name,
+        on the lead nor on its messages (their stored record name, the "assigned
+        to you" notification that quoted it)."""
         if not leads:
             return
-        names = set(identities.mapped("handle")) | set(identities.mapped("display_name_network"))
+        names = {name for name in names if name}
         leads = leads.sudo().with_context(tracking_disable=True)
         erased = self.env._("Purchase intent (social data erased)")
         leads.write({"name": erased, "description": False})
         leads.filtered(lambda lead: lead.contact_name in names).contact_name = False
+        messages = (
+            self.env["mail.message"]
+            .sudo()
+            .search([("model", "=", "crm.lead"), ("res_id", "in", leads.ids)])
+        )
+        messages.filtered(lambda m: m.message_type == "user_notification").unlink()
+        (messages.exists()).write({"record_name": erased})
 
     @api.model
     def _cron_social_retention(self):
-        """Purge interactions older than the retention setting, with their notes."""
+        """Purge interactions older than the retention setting, with what was written
+        about them (as erase does), and the identities left without interactions."""
         days = int(self.env["ir.config_parameter"].sudo().get_param(RETENTION_KEY, 0) or 0)
         if days <= 0:
             return 0
@@ -100,6 +122,14 @@ class ResPartner(models.Model):
             batch = Interaction.search([("date", "<", cutoff)], limit=5000)
             if not batch:
                 return purged
-            batch.message_id.unlink()
-            batch.unlink()
+            identities = batch.identity_id
+            names = set(identities.mapped("handle")) | set(
+                identities.mapped("display_name_network")
+            )
+            batch._social_crm_forget(names)
+            left = set(
+                Interaction._read_group([("identity_id", "in", identities.ids)], ["identity_id"])
+            )
+            left_ids = {identity.id for (identity,) in left}
+            identities.filtered(lambda i, left_ids=left_ids: i.id not in left_ids).unlink()
             purged += len(batch)

@@ -337,10 +337,9 @@ class SocialCrmAccount(models.Model):
     #: the longest back-off after repeated transient failures
     _sync_max_backoff = timedelta(hours=6)
 
-    def _sync_one_page(self, connector=None):
+    def _sync_one_page(self, connector):
         """Fetch and ingest the page after the stored cursor; return has_more."""
         self.ensure_one()
-        connector = connector or self._get_connector()
         page = connector.fetch(self.cursor or None)
         self._ingest_page(page)
         self.write(

@@ -48,6 +48,9 @@ class SocialCrmAdvocate(models.Model):
     referrals = fields.Float(digits=(7, 3), readonly=True)
     redemptions = fields.Float(digits=(7, 3), readonly=True)
     scored_at = fields.Datetime(readonly=True)
+    # the contact's company: its record rule walls the leaderboard per company
+    # (one score per contact: a contact shared by companies has one score)
+    company_id = fields.Many2one(related="partner_id.company_id", string="Company")
     # shown on the leaderboard
     avatar_url = fields.Char(compute="_compute_avatar_url")
     user_id = fields.Many2one(related="partner_id.user_id", string="Salesperson")

@@ -2,7 +2,7 @@ from datetime import timedelta
 from string import Formatter
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.osv import expression
 
 from .social_crm_account import network_selection
@@ -11,16 +11,62 @@ from .social_crm_advocate import TIERS
 #: placeholders the reward message may use
 PLACEHOLDERS = ("code", "name", "link")
 DEFAULT_MESSAGE = "Thank you {name}! Here is your coupon: {code}"
+MANAGER_GROUP = "social_crm_module.group_social_crm_manager"
+#: a manager's decisions: what a coupon is worth, and the campaign's life (start,
+#: stop); a Social CRM user drafts everything else
+MANAGER_FIELDS = (
+    "state",
+    "points_granted",
+    "validity_days",
+    "limit_per_person",
+    "coupon_kind",
+    # abuse limits
+    "min_followers",
+    "max_new_contacts_per_hour",
+    "max_referrals_per_advocate",
+)
 
 
 def template_fields(template):
-    """The placeholder names used in ``template``; raises ValueError on bad braces."""
-    return {name for _text, name, _spec, _conv in Formatter().parse(template or "") if name}
+    """The placeholder names used in ``template``.
+
+    Raises ValueError on bad braces, and on anything but a bare placeholder: a
+    format spec (``{code:>999999999}`` would allocate a gigabyte), a conversion
+    (``{code!r}``), attribute or index access (``{code.__class__}``, ``{code[0]}``).
+    """
+    names = set()
+    for _text, name, spec, conversion in Formatter().parse(template or ""):
+        if name is None:
+            continue
+        if spec or conversion or not name.isidentifier():
+            raise ValueError(template_error(name, spec, conversion))
+        names.add(name)
+    return names
+
+
+def template_error(name, spec, conversion):
+    conversion = f"!{conversion}" if conversion else ""
+    spec = f":{spec}" if spec else ""
+    return f"{{{name}{conversion}{spec}}}"
 
 
 def render(template, **values):
-    """Fill the reward message; values are plain text, missing ones become ''."""
-    return (template or "").format_map({key: values.get(key) or "" for key in PLACEHOLDERS})
+    """Fill the reward message; values are plain text, missing ones become ''.
+
+    Each placeholder is replaced by its value as it is: specs, conversions and
+    attribute or index access are ignored, whatever the stored template says, and
+    an unreadable template is sent as written rather than half-filled.
+    """
+    try:
+        parts = list(Formatter().parse(template or ""))
+    except ValueError:
+        return template or ""
+    out = []
+    for text, name, _spec, _conversion in parts:
+        out.append(text)
+        if name is not None:
+            out.append(str(values.get(name) or "") if name in PLACEHOLDERS else "")
+    return "".join(out)
 
 
 class SocialCrmCampaign(models.Model):
@@ -151,6 +197,7 @@ class SocialCrmCampaign(models.Model):
     redeemed_count = fields.Integer("Redeemed", compute="_compute_dashboard")
     redemption_rate = fields.Float("Redemption rate (%)", compute="_compute_dashboard")
     revenue = fields.Monetary(compute="_compute_dashboard", currency_field="currency_id")
+    is_campaign_manager = fields.Boolean(compute="_compute_is_campaign_manager")
 
     _sql_constraints = [
         (
@@ -164,9 +211,14 @@ class SocialCrmCampaign(models.Model):
 
     # -- constraints -----------------------------------------------------------------
 
+    @api.depends_context("uid")
+    def _compute_is_campaign_manager(self):
+        for campaign in self:
+            campaign.is_campaign_manager = self._is_campaign_manager()
+
     @api.constrains("program_id")
     def _check_program_type(self):
-        for campaign in self:
+        for campaign in self.sudo():  # a check: whoever may read the campaign
             if campaign.program_id.program_type != "coupons":
                 raise ValidationError(
                     self.env._(
@@ -185,10 +237,21 @@ class SocialCrmCampaign(models.Model):
     def _check_message_template(self):
         for campaign in self:
             try:
-                used = template_fields(campaign.message_template)
+                list(Formatter().parse(campaign.message_template or ""))
             except ValueError as error:
                 raise ValidationError(
                     self.env._("The reward message has a misplaced brace: %s", error)
+                ) from error
+            try:
+                used = template_fields(campaign.message_template)
+            except ValueError as error:
+                raise ValidationError(
+                    self.env._(
+                        "The reward message takes plain placeholders only (%(known)s): no "
+                        "format, conversion or attribute in %(wrong)s.",
+                        known=", ".join(f"{{{name}}}" for name in PLACEHOLDERS),
+                        wrong=str(error),
+                    )
                 ) from error
             unknown = used - set(PLACEHOLDERS)
             if unknown:
@@ -228,6 +291,13 @@ class SocialCrmCampaign(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        if not self._is_campaign_manager():
+            # the form sends every field: the defaults are what a user may "set"
+            defaults = self.default_get(list(MANAGER_FIELDS))
+            for vals in vals_list:
+                changed = [f for f in MANAGER_FIELDS if f in vals and vals[f] != defaults.get(f)]
+                if changed:
+                    raise self._manager_only(changed)
         for vals in vals_list:
             if not vals.get("utm_campaign_id"):
                 vals["utm_campaign_id"] = (
@@ -236,6 +306,36 @@ class SocialCrmCampaign(models.Model):
                     .id
                 )
         return super().create(vals_list)
+
+    def write(self, vals):
+        if not self._is_campaign_manager():
+            changed = [f for f in MANAGER_FIELDS if f in vals]
+            if changed:
+                raise self._manager_only(changed)
+            if any(campaign.state != "draft" for campaign in self):
+                raise AccessError(
+                    self.env._(
+                        "Only a Social CRM manager changes a campaign once it has started; "
+                        "a manager can put it back to draft."
+                    )
+                )
+        return super().write(vals)
+
+    def _is_campaign_manager(self):
+        return self.env.su or self.env.user.has_group(MANAGER_GROUP)
+
+    def _manager_only(self, fnames):
+        return AccessError(
+            self.env._(
+                "Only a Social CRM manager sets a campaign's coupon value and starts, stops "
+                "or sends it (%s).",
+                ", ".join(self._fields[f]._description_string(self.env) for f in fnames),
+            )
+        )
+
+    def _check_campaign_manager(self):
+        if not self._is_campaign_manager():
+            raise self._manager_only(["state"])
 
     # -- segment ---------------------------------------------------------------------
 
@@ -360,6 +460,7 @@ class SocialCrmCampaign(models.Model):
     # -- buttons ---------------------------------------------------------------------
 
     def action_start(self):
+        self._check_campaign_manager()
         for campaign in self:
             if not campaign.program_id.active:
                 raise UserError(
@@ -368,9 +469,11 @@ class SocialCrmCampaign(models.Model):
         self.write({"state": "running"})
 
     def action_done(self):
+        self._check_campaign_manager()
         self.write({"state": "done"})
 
     def action_draft(self):
+        self._check_campaign_manager()
         self.write({"state": "draft"})
 
     def action_preview(self):
@@ -389,6 +492,7 @@ class SocialCrmCampaign(models.Model):
     def action_send(self):
         """Issue a coupon to everyone in the segment now, then deliver."""
         self.ensure_one()
+        self._check_campaign_manager()
         if self.state != "running":
             raise UserError(self.env._("Start the campaign before sending coupons."))
         if self.audience != "segment":

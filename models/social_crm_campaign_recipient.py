@@ -1,10 +1,12 @@
 import logging
 from collections import Counter
+from contextlib import ExitStack
 from datetime import timedelta, timezone
 
 from markupsafe import Markup
 
 from odoo import api, fields, models
+from odoo.exceptions import AccessError
 from odoo.tools import SQL, split_every
 
 from ..social_crm_module.errors import (
@@ -53,7 +55,12 @@ class SocialCrmCampaignRecipient(models.Model):
     )
     company_id = fields.Many2one(related="campaign_id.company_id", store=True, index=True)
     partner_id = fields.Many2one(
-        "res.partner", required=True, index=True, ondelete="cascade", readonly=True
+        # a contact with a coupon is archived, not deleted (see res.partner)
+        "res.partner",
+        required=True,
+        index=True,
+        ondelete="restrict",
+        readonly=True,
     )
     identity_id = fields.Many2one(
         "social.crm.identity", index="btree_not_null", ondelete="set null", readonly=True
@@ -82,6 +89,9 @@ class SocialCrmCampaignRecipient(models.Model):
     )
     email_error = fields.Char(readonly=True)
     mail_id = fields.Many2one("mail.mail", "Email", ondelete="set null", readonly=True)
+    note_message_id = fields.Many2one(
+        "mail.message", "Chatter note", ondelete="set null", readonly=True, copy=False
+    )
     delivered = fields.Boolean(compute="_compute_delivered", store=True)
     delivered_at = fields.Datetime(readonly=True)
     redemption_ids = fields.One2many("social.crm.campaign.redemption", "recipient_id")
@@ -101,6 +111,27 @@ class SocialCrmCampaignRecipient(models.Model):
         ("slot_positive", "CHECK(slot >= 1)", "The coupon slot starts at 1."),
         ("coupon_unique", "UNIQUE(coupon_id)", "A coupon belongs to one campaign recipient."),
     ]
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        self._check_changed_by_the_addon()
+        return super().create(vals_list)
+
+    def write(self, vals):
+        """A coupon line is the record of who got which coupon and how it reached
+        them: it changes only through the add-on's own methods (issuing, delivery,
+        Retry, Mark as sent), never by hand, not even a manager's."""
+        self._check_changed_by_the_addon()
+        return super().write(vals)
+
+    def _check_changed_by_the_addon(self):
+        if not self.env.su:
+            raise AccessError(
+                self.env._(
+                    "A campaign coupon changes only through the campaign: issue, retry "
+                    "or mark it as sent with its buttons."
+                )
+            )
 
     @api.depends("social_state", "email_state")
     def _compute_delivered(self):
@@ -171,23 +202,24 @@ class SocialCrmCampaignRecipient(models.Model):
         if not values:
             return self.browse()
         cards = self._issue_cards(campaign, [v["partner_id"] for v in values])
-        for vals, card in zip(values, cards, strict=True):
-            vals["coupon_id"] = card.id
-        recipients = self._insert(campaign, values)
-        self.env["res.partner"]._social_crm_log_notes(
+        # the note that carries the code is linked to its coupon line: erase finds it
+        note_ids = self.env["res.partner"]._social_crm_log_notes(
             [
                 (
-                    r.partner_id.id,
+                    vals["partner_id"],
                     Markup("{} <b>{}</b> ({})").format(
                         self.env._("Coupon issued by the social campaign"),
-                        r.coupon_id.code,
+                        card.code,
                         campaign.name,
                     ),
                 )
-                for r in recipients
+                for vals, card in zip(values, cards, strict=True)
             ]
         )
-        return recipients
+        for vals, card, note_id in zip(values, cards, note_ids, strict=True):
+            vals["coupon_id"] = card.id
+            vals["note_message_id"] = note_id
+        return self._insert(campaign, values)
 
     def _insert(self, campaign, values):
         """Create the recipient rows in ONE INSERT (the hot path of a 10,000-coupon
@@ -202,10 +234,11 @@ class SocialCrmCampaignRecipient(models.Model):
             "social_state",
             "email_state",
             "email_error",
+            "note_message_id",
         ]
         int_array, text_array = "%s::int[]", "%s::varchar[]"
         types = [int_array, int_array, text_array, int_array, int_array, int_array]
-        types += [text_array] * 3
+        types += [text_array] * 3 + [int_array]
         self.env.flush_all()
         self.env.cr.execute(
             SQL(
@@ -412,8 +445,10 @@ class SocialCrmCampaignRecipient(models.Model):
 
     def _deliver_social(self, account):
         commit = self.env["social.crm.account"]._sync_commit
-        connector = None
-        try:
+        # the connector is built for the first delivery that needs it, and its
+        # refreshed credentials are stored on the way out (account._connector())
+        with ExitStack() as stack:
+            connector = None
             for recipient in self:
                 if not recipient._claim_social():
                     continue  # another worker has it, or already moved it on
@@ -433,7 +468,8 @@ class SocialCrmCampaignRecipient(models.Model):
                 )
                 commit()
                 try:
-                    connector = connector or account._get_connector()
+                    if connector is None:
+                        connector = stack.enter_context(account._connector())
                     posted = recipient._post(connector)
                 except (ConnectorError, ValueError) as error:
                     recipient._social_failed(error)
@@ -448,9 +484,6 @@ class SocialCrmCampaignRecipient(models.Model):
                         }
                     )
                 commit()
-        finally:
-            if connector is not None:
-                account._store_refreshed_credentials(connector)
 
     def _claim_social(self):
         """Take this social delivery for the current transaction: False when
@@ -557,7 +590,8 @@ class SocialCrmCampaignRecipient(models.Model):
 
     def action_retry(self):
         """Queue a failed or uncertain delivery again (after checking the network)."""
-        for recipient in self:
+        self.check_access("write")
+        for recipient in self.sudo():
             values = {}
             if recipient.social_state in ("failed", "uncertain"):
                 values.update(social_state="queued", social_next_try=False)
@@ -573,7 +607,8 @@ class SocialCrmCampaignRecipient(models.Model):
 
     def action_mark_sent(self):
         """The person did get it (checked on the network): never send it again."""
-        self.filtered(lambda r: r.social_state in ("failed", "uncertain")).write(
+        self.check_access("write")
+        self.sudo().filtered(lambda r: r.social_state in ("failed", "uncertain")).write(
             {"social_state": "sent", "social_next_try": False}
         )
 

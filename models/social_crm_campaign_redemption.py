@@ -30,6 +30,15 @@ class SocialCrmCampaignRedemption(models.Model):
     is_referral = fields.Boolean(
         "Referral", readonly=True, help="Someone else used the advocate's referral code."
     )
+    paid = fields.Boolean(
+        readonly=True, help="The order is invoiced in full and its invoices are paid."
+    )
+    credited = fields.Boolean(
+        "Referral credited",
+        readonly=True,
+        help="A referral counts for its advocate once the order is paid, once per "
+        "customer, up to the campaign's cap per advocate.",
+    )
     network = fields.Selection(network_selection, readonly=True)
     advocate_tier = fields.Selection(
         TIERS, "Advocate tier", readonly=True, help="The advocate's tier when the order came."
@@ -48,10 +57,40 @@ class SocialCrmCampaignRedemption(models.Model):
     @api.model
     def _refresh_advocate_counts(self, partners):
         """Coupons redeemed and referrals made, counted from the redemptions in one
-        UPDATE: re-running it, or cancelling an order, cannot inflate a score."""
+        UPDATE: re-running it, or cancelling an order, cannot inflate a score.
+
+        A referral is credited only for a paid order, once per customer (the first
+        paid order of each), and up to the campaign's cap per advocate: referral
+        codes cannot be farmed with sockpuppet orders nobody pays."""
         if not partners:
             return
         self.flush_model()
+        self.env["social.crm.campaign"].flush_model(["max_referrals_per_advocate"])
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH firsts AS (
+                    SELECT DISTINCT ON (campaign_id, advocate_id, buyer_id)
+                           id, campaign_id, advocate_id, date
+                      FROM social_crm_campaign_redemption
+                     WHERE advocate_id = ANY(%(ids)s) AND is_referral AND paid
+                  ORDER BY campaign_id, advocate_id, buyer_id, date, id
+                ), numbered AS (
+                    SELECT f.id, COALESCE(c.max_referrals_per_advocate, 0) AS cap,
+                           row_number() OVER (PARTITION BY f.campaign_id, f.advocate_id
+                                              ORDER BY f.date, f.id) AS n
+                      FROM firsts f JOIN social_crm_campaign c ON c.id = f.campaign_id
+                )
+                UPDATE social_crm_campaign_redemption r
+                   SET credited = r.id IN (SELECT id FROM numbered WHERE cap = 0 OR n <= cap)
+                 WHERE r.advocate_id = ANY(%(ids)s) AND r.is_referral
+                   AND r.credited IS DISTINCT FROM
+                       (r.id IN (SELECT id FROM numbered WHERE cap = 0 OR n <= cap))
+                """,
+                ids=list(partners.ids),
+            )
+        )
+        self.invalidate_model(["credited"])
         self.env.cr.execute(
             SQL(
                 """
@@ -61,7 +100,7 @@ class SocialCrmCampaignRedemption(models.Model):
                             WHERE r.buyer_id = p.id AND NOT r.is_referral),
                        advocate_referral_count = (
                            SELECT count(*) FROM social_crm_campaign_redemption r
-                            WHERE r.advocate_id = p.id AND r.is_referral)
+                            WHERE r.advocate_id = p.id AND r.is_referral AND r.credited)
                  WHERE p.id = ANY(%s)
                 """,
                 list(partners.ids),
@@ -70,8 +109,84 @@ class SocialCrmCampaignRedemption(models.Model):
         partners.invalidate_recordset(["advocate_redemption_count", "advocate_referral_count"])
 
 
+class SocialCrmCampaign(models.Model):
+    _inherit = "social.crm.campaign"
+
+    max_referrals_per_advocate = fields.Integer(
+        "Referrals per advocate",
+        default=10,
+        help="The most referrals one advocate is credited for in this campaign; each "
+        "counts once the order is paid, once per customer. 0 means no cap.",
+    )
+    uncredited_count = fields.Integer("Referrals not credited", compute="_compute_uncredited_count")
+
+    _sql_constraints = [
+        (
+            "max_referrals_positive",
+            "CHECK(max_referrals_per_advocate >= 0)",
+            "The cap of referrals cannot be negative.",
+        )
+    ]
+
+    def _uncredited_domain(self):
+        return [
+            ("campaign_id", "in", self.ids),
+            ("is_referral", "=", True),
+            ("paid", "=", True),
+            ("credited", "=", False),
+        ]
+
+    def _compute_uncredited_count(self):
+        counts = dict(
+            self.env["social.crm.campaign.redemption"]._read_group(
+                self._uncredited_domain(), ["campaign_id"], ["__count"]
+            )
+        )
+        for campaign in self:
+            campaign.uncredited_count = counts.get(campaign, 0)
+
+    def action_view_uncredited(self):
+        self.ensure_one()
+        return self._open(
+            "social.crm.campaign.redemption",
+            self.env._("Referrals not credited"),
+            self._uncredited_domain(),
+            "list",
+        )
+
+
+class AccountMove(models.Model):
+    _inherit = "account.move"
+
+    def _invoice_paid_hook(self):
+        result = super()._invoice_paid_hook()
+        orders = self.line_ids.sale_line_ids.order_id
+        if orders:
+            orders._social_crm_mark_paid()
+        return result
+
+
 class SaleOrder(models.Model):
     _inherit = "sale.order"
+
+    def _social_crm_is_paid(self):
+        """Invoiced in full, and every posted customer invoice paid (or in payment)."""
+        self.ensure_one()
+        invoices = self.invoice_ids.filtered(
+            lambda move: move.state == "posted" and move.move_type == "out_invoice"
+        )
+        return (
+            self.invoice_status == "invoiced"
+            and bool(invoices)
+            and all(move.payment_state in ("paid", "in_payment") for move in invoices)
+        )
+
+    def _social_crm_mark_paid(self):
+        redemptions = self.sudo().social_crm_redemption_ids.filtered(lambda r: not r.paid)
+        paid = redemptions.filtered(lambda r: r.order_id._social_crm_is_paid())
+        if paid:
+            paid.write({"paid": True})
+            paid._refresh_advocate_counts(paid.advocate_id)
 
     social_crm_redemption_ids = fields.One2many(
         "social.crm.campaign.redemption", "order_id", readonly=True
@@ -157,6 +272,7 @@ class SaleOrder(models.Model):
                         "network": recipient.network,
                         "advocate_tier": advocate.advocate_tier,
                         "amount_untaxed": order.amount_untaxed,
+                        "paid": order._social_crm_is_paid(),
                     }
                 )
                 credited |= order.partner_id | advocate

@@ -163,6 +163,16 @@ class SocialCrmIdentity(models.Model):
             ) from exc
         return {"network": network.value, "handle": handle}
 
+    def unlink(self):
+        """Deleting an identity deletes its interactions (cascade): clean up what
+        was written about them first, as erase does."""
+        interactions = (
+            self.env["social.crm.interaction"].sudo().search([("identity_id", "in", self.ids)])
+        )
+        names = set(self.mapped("handle")) | set(self.mapped("display_name_network"))
+        interactions._social_crm_forget(names)
+        return super().unlink()
+
     # -- actions ------------------------------------------------------------------------
 
     def action_confirm(self):

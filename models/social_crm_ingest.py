@@ -6,7 +6,8 @@ id) makes the same post from two sources one interaction.
 
 The pipeline, in this order, a fixed number of queries per page whatever its size:
 
-1. dedupe against what the account already stored (1 query);
+1. dedupe against what the account already stored, and drop what erased people
+   wrote (2 queries);
 2. identities: found or created in the account's company, refreshed (3);
 3. matching: unlinked identities linked on verifiable signals, or suggested (2);
 4. interactions: classified (intent, sentiment) and inserted complete, each with
@@ -47,6 +48,8 @@ class SocialCrmIngest(models.AbstractModel):
         interactions = self.env["social.crm.interaction"]
         # oldest first: the interactions' and the notes' ids follow the posting dates
         items = sorted(self._dedupe(account, page.items), key=lambda item: item.created_at)
+        # nothing of a person who asked to be erased is stored again
+        items = self.env["social.crm.erased"]._drop_erased(account.network, items)
         if items:
             identities = self._identities(account, [item.author for item in items])
             items = [

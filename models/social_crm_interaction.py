@@ -105,16 +105,16 @@ class SocialCrmInteraction(models.Model):
     answered_by_id = fields.Many2one("res.users", "Answered by", readonly=True)
     answered_at = fields.Datetime("Answered on", readonly=True)
     answer_url = fields.Char("Our reply", readonly=True)
-    answer_message_ids = fields.Many2many(
+    # everything else the add-on wrote about this interaction (answers logged on
+    # a chatter, done to-dos): erase, retention and deletion find them by this link
+    social_crm_message_ids = fields.Many2many(
         "mail.message",
-        "social_crm_interaction_answer_message_rel",
+        "social_crm_interaction_message_rel",
         "interaction_id",
         "message_id",
-        string="Notes of our answers",
+        string="Notes about it",
         readonly=True,
         copy=False,
-        help="The chatter notes that logged our replies, likes and reposts: erased with "
-        "the interaction.",
     )
     liked_at = fields.Datetime("Liked on", readonly=True)
     reposted_at = fields.Datetime("Reposted on", readonly=True)
@@ -460,4 +460,36 @@ class SocialCrmInteraction(models.Model):
             message_id = (
                 self.account_id.sudo().message_post(body=body, subtype_xmlid="mail.mt_note").id
             )
-        self.sudo().answer_message_ids = [fields.Command.link(message_id)]
+        # linked to the interaction: erase and retention find it by the link
+        self._social_crm_link_messages(self.env["mail.message"].browse(message_id))
+
+    # -- erase, retention ------------------------------------------------------------
+
+    def _social_crm_link_messages(self, messages):
+        """Remember that ``messages`` were written about these interactions."""
+        if not self or not messages:
+            return
+        self.env.cr.execute(
+            SQL(
+                """
+                INSERT INTO social_crm_interaction_message_rel (interaction_id, message_id)
+                SELECT i, m FROM unnest(%s::int[]) i, unnest(%s::int[]) m
+                    ON CONFLICT DO NOTHING
+                """,
+                self.ids,
+                messages.ids,
+            )
+        )
+        self.invalidate_recordset(["social_crm_message_ids"])
+
+    def _social_crm_forget(self, erased_names=()):
+        """Delete these interactions and everything the add-on wrote about them,
+        found by links: their chatter notes, the notes of answers and done to-dos
+        (on a contact's or the account's chatter), their to-dos (cascade); leads
+        made of them stay, the company's, without the person's words."""
+        if not self:
+            return
+        interactions = self.sudo()  # erase, retention, deletion: the system's work
+        (interactions.message_id | interactions.social_crm_message_ids).unlink()
+        self.env["res.partner"]._social_erase_leads(interactions.lead_id, erased_names)
+        interactions.unlink()

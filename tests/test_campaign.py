@@ -9,6 +9,7 @@ from odoo.tests import tagged
 from odoo.tests.common import TransactionCase
 from odoo.tools import mute_logger
 
+from ..models.social_crm_campaign import render
 from ..social_crm_module.connectors.base import Connector
 from ..social_crm_module.errors import AuthError, NotFound, RateLimited
 from ..social_crm_module.interaction import Author, Interaction, Kind, Network, Page
@@ -269,6 +270,7 @@ class TestCampaign(TransactionCase):
         partner = recipient.partner_id
         self.assertEqual(partner.name, "Nina Newcomer")
         self.assertEqual(partner.social_crm_campaign_id, campaign)
+        self.assertEqual(partner.company_id, campaign.company_id, "not a shared contact")
         self.assertEqual(recipient.identity_id.match_reason, "campaign")
         self.assertEqual(recipient.interaction_id.partner_id, partner)
         # a follow has nothing to reply to: the coupon goes by DM
@@ -548,5 +550,117 @@ class TestCampaign(TransactionCase):
         self.assertTrue(redemption.is_referral)
         self.assertEqual(redemption.advocate_id, self.alice)
         self.assertEqual(redemption.buyer_id, self.bob)
+        self.assertEqual(self.alice.advocate_referral_count, 0, "credited once paid")
+        self._pay(order)
         self.assertEqual(self.alice.advocate_referral_count, 1)
         self.assertEqual(self.bob.advocate_redemption_count, 0)
+
+    # -- reward templates (issue 11, finding 12) -------------------------------------
+
+    def test_message_template_takes_placeholders_only(self):
+        for template in (
+            "{code:>999999999}",
+            "{code!r}",
+            "{name!s} {code}",
+            "{code.__class__}",
+            "{code[0]} {code}",
+            "{name:{code}} {code}",
+        ):
+            with (
+                self.subTest(template=template),
+                self.assertRaisesRegex(ValidationError, "placeholder"),
+            ):
+                self._campaign(message_template=template)
+        campaign = self._campaign(message_template="{{literal}} {name}: {code}")
+        self.assertEqual(
+            render(campaign.message_template, code="C0DE", name="Ann"), "{literal} Ann: C0DE"
+        )
+
+    def test_rendering_ignores_format_specs_even_when_stored(self):
+        # a template stored before the check existed, or written in SQL
+        self.assertEqual(render("{code:>999999999}!", code="C0DE"), "C0DE!")
+        self.assertEqual(render("{code!r} {name.__class__}", code="C0DE", name="Ann"), "C0DE ")
+
+    # -- abuse limits (issue 11, finding 10) -----------------------------------------
+
+    def test_trigger_refuses_accounts_without_followers(self):
+        campaign = self._campaign(audience="trigger", trigger_kind="follow", min_followers=10)
+        connector = FakeMastodon()
+        puppet = author("puppet@m.example")  # the network does not say: 0
+        real = Author(
+            network=Network.MASTODON,
+            external_id="real@m.example",
+            handle="real@m.example",
+            display_name="Real Person",
+            followers_count=120,
+        )
+        self._sync(
+            connector,
+            [item("f1", puppet, Kind.FOLLOW), item("f2", real, Kind.FOLLOW, minutes=1)],
+        )
+        self.assertEqual(campaign.recipient_ids.partner_id.mapped("name"), ["Real Person"])
+        self.assertFalse(
+            self.env["res.partner"].search([("name", "=", "puppet@m.example")]),
+            "no contact for a refused account",
+        )
+        self.assertEqual(campaign.refused_count, 1)
+        self.assertEqual(campaign.refusal_ids.reason, "followers")
+        self.assertEqual(campaign.refusal_ids.identity_id.handle, "puppet@m.example")
+
+    def test_trigger_caps_new_contacts_per_hour(self):
+        campaign = self._campaign(
+            audience="trigger", trigger_kind="follow", max_new_contacts_per_hour=2
+        )
+        connector = FakeMastodon()
+        self._sync(
+            connector,
+            [item(f"f{n}", author(f"new{n}@m.example"), Kind.FOLLOW, minutes=n) for n in range(5)]
+            # a known contact is not a new one: still rewarded
+            + [item("fa", author("alice@m.example"), Kind.FOLLOW, minutes=9)],
+        )
+        self.assertEqual(len(campaign.recipient_ids), 3)
+        self.assertIn(self.alice, campaign.recipient_ids.partner_id)
+        self.assertEqual(
+            self.env["res.partner"].search_count([("social_crm_campaign_id", "=", campaign.id)]), 2
+        )
+        self.assertEqual(campaign.refused_count, 3)
+        self.assertEqual(set(campaign.refusal_ids.mapped("reason")), {"rate"})
+
+    def _pay(self, order):
+        invoice = order._create_invoices()
+        invoice.action_post()
+        self.env["account.payment.register"].with_context(
+            active_model="account.move", active_ids=invoice.ids
+        ).create({})._create_payments()
+        self.assertIn(invoice.payment_state, ("paid", "in_payment"))
+
+    def test_referral_credit_needs_distinct_paying_customers_and_a_cap(self):
+        campaign = self._campaign(coupon_kind="referral", points_granted=10)
+        campaign.max_referrals_per_advocate = 2
+        recipient = self.env["social.crm.campaign.recipient"]._issue(
+            campaign, [(self.alice, None, None)]
+        )
+        code = recipient.coupon_id.code
+        Partner = self.env["res.partner"]
+        puppets = Partner.create([{"name": f"Puppet {n}"} for n in range(4)])
+
+        def refer(buyer):
+            order = self._order(buyer)
+            self._apply(order, code)
+            order.action_confirm()
+            return order
+
+        unpaid = refer(puppets[0])
+        self.assertEqual(self.alice.advocate_referral_count, 0, "nobody paid yet")
+        self._pay(unpaid)
+        self.assertEqual(self.alice.advocate_referral_count, 1)
+        self._pay(refer(puppets[0]))  # the same customer again
+        self.assertEqual(self.alice.advocate_referral_count, 1, "once per customer")
+        self._pay(refer(puppets[1]))
+        self._pay(refer(puppets[2]))  # over the cap of 2
+        self.assertEqual(self.alice.advocate_referral_count, 2)
+        self.assertEqual(campaign.uncredited_count, 2)
+        refused = self.env["social.crm.campaign.redemption"].search(
+            campaign.action_view_uncredited()["domain"]
+        )
+        self.assertEqual(refused.buyer_id, puppets[0] | puppets[2])

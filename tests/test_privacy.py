@@ -1,4 +1,5 @@
 from datetime import datetime, timedelta, timezone
+from unittest.mock import patch
 
 from odoo.exceptions import AccessError
 from odoo.tests import new_test_user, tagged
@@ -200,3 +201,173 @@ class TestPrivacy(TransactionCase):
             self.env["social.crm.interaction"].search_count([("account_id", "=", self.account.id)]),
             3,
         )
+
+    # -- issue 11, finding 9: what erase finds by links, and what it keeps out ------
+
+    def _post(self, handle, external_id, text, display_name=""):
+        who = Author(
+            network=Network.MASTODON,
+            external_id=handle,
+            handle=handle,
+            display_name=display_name or handle,
+        )
+        return self.account._ingest_page(
+            Page(
+                items=(
+                    Interaction(
+                        network=Network.MASTODON,
+                        external_id=external_id,
+                        author=who,
+                        kind=Kind.MENTION,
+                        text=text,
+                        created_at=datetime.now(timezone.utc),
+                        reply_ref=external_id,
+                    ),
+                )
+            )
+        )
+
+    def test_erase_finds_done_todos_by_link_not_by_their_text(self):
+        """Her to-do's summary was edited before it was marked done (the handle is
+        not in the message any more); another person's handle matches hers as an
+        ilike pattern ('_' is a wildcard): hers goes, the other's stays."""
+        erin_identity = self.env["social.crm.identity"].search([("partner_id", "=", self.erin.id)])
+        erin_identity.handle = "e_n@m.example"
+        enzo = self.env["res.partner"].create({"name": "Enzo"})
+        self.env["social.crm.identity"].create(
+            {
+                "network": "mastodon",
+                "external_id": "ern@m.example",
+                "handle": "ern@m.example",
+                "partner_id": enzo.id,
+                "link_state": "confirmed",
+            }
+        )
+        self._post("erin@m.example", "q-erin", "Do you ship to Peru? How long does it take?")
+        self._post("ern@m.example", "q-enzo", "Do you ship to Chile? How long does it take?")
+        mine, his = self.erin.activity_ids, enzo.activity_ids
+        self.assertEqual((len(mine), len(his)), (1, 1))
+        mine.summary = "Call back"
+        mine.action_feedback(feedback="done")
+        his.action_feedback(feedback="done")
+        self.erin.with_user(self.manager).action_social_erase()
+        self.assertFalse(self.env["mail.message"].search([("body", "ilike", "ship to Peru")]))
+        self.assertTrue(
+            self.env["mail.message"].search([("body", "ilike", "ship to Chile")]),
+            "Enzo's done to-do is his, not hers",
+        )
+
+    def test_erase_finds_notes_on_the_account_chatter(self):
+        """A like made before the author was linked to her went to the brand
+        account's chatter; once the author is hers, erase removes it too."""
+
+        class Fake:
+            def like(self, ref):
+                return None
+
+        post = self._post("stranger@m.example", "s1", "Nice shoes")
+        self.assertFalse(post.partner_id)
+        with patch.object(type(self.account), "_get_connector", lambda account: Fake()):
+            post.action_like()
+        notes = self.account.message_ids.filtered(lambda m: "Liked on" in (m.body or ""))
+        self.assertEqual(len(notes), 1)
+        post.identity_id.write({"partner_id": self.erin.id, "link_state": "confirmed"})
+        self.erin.with_user(self.manager).action_social_erase()
+        self.assertFalse(notes.exists())
+        self.assertFalse(post.exists())
+
+    def test_erase_reaches_lead_notifications_and_record_names(self):
+        seller = new_test_user(
+            self.env, login="scrm_priv_seller", groups="sales_team.group_sale_salesman"
+        )
+        self.env.ref("social_crm_module.routing_rule_purchase_intent").user_id = seller
+        self._post(
+            "erin@m.example", "buy1", "Where can I buy the standing desk? I want to order two."
+        )
+        lead = self.env["crm.lead"].search([("social_interaction_id.external_id", "=", "buy1")])
+        self.assertTrue(lead)
+        on_lead = self.env["mail.message"].search(
+            [("model", "=", "crm.lead"), ("res_id", "=", lead.id)]
+        )
+        self.assertTrue(
+            on_lead.filtered(lambda m: "erin@m.example" in (m.record_name or "")),
+            "Odoo stores the lead's name on its messages",
+        )
+        self.erin.with_user(self.manager).action_social_erase()
+        self.assertFalse(
+            self.env["mail.message"].search(
+                [
+                    "|",
+                    ("record_name", "ilike", "erin@m.example"),
+                    ("body", "ilike", "erin@m.example"),
+                ]
+            )
+        )
+
+    def test_erase_removes_coupon_notes_and_emails(self):
+        program = self.env["loyalty.program"].create(
+            {"name": "Erase 10%", "program_type": "coupons", "trigger": "with_code"}
+        )
+        self.erin.email = "erin@example.com"
+        campaign = self.env["social.crm.campaign"].create(
+            {"name": "Erase", "program_id": program.id, "send_social": False, "send_email": True}
+        )
+        campaign.action_start()
+        recipient = self.env["social.crm.campaign.recipient"]._issue(
+            campaign, [(self.erin, None, None)]
+        )
+        recipient._deliver()
+        code = recipient.coupon_id.code
+        self.assertTrue(self.env["mail.message"].search([("body", "ilike", code)]))
+        self.erin.with_user(self.manager).action_social_erase()
+        self.assertFalse(self.env["mail.message"].search([("body", "ilike", code)]))
+        self.assertTrue(recipient.coupon_id.exists(), "the coupon is the company's: kept")
+
+    def test_after_erase_the_next_sync_stores_nothing_of_her(self):
+        self.erin.with_user(self.manager).action_social_erase()
+        Erased = self.env["social.crm.erased"]
+        self.assertEqual(
+            Erased._erased_keys([("mastodon", "erin@m.example"), ("mastodon", "olga@m.example")]),
+            {("mastodon", "erin@m.example")},
+        )
+        self.assertFalse(Erased.search([("key", "ilike", "erin")]), "only a salted hash is kept")
+        self.assertTrue(self.env["ir.config_parameter"].get_param("social_crm_module.erase_salt"))
+        stored = self._post("erin@m.example", "back1", "I am back")
+        self.assertFalse(stored)
+        self.assertFalse(
+            self.env["social.crm.identity"].search([("external_id", "=", "erin@m.example")])
+        )
+        self.assertTrue(self._post("newbie@m.example", "n1", "hello"), "others still come in")
+
+    def test_deleting_an_identity_cleans_up_like_erase(self):
+        self._post(
+            "erin@m.example", "buy2", "Where can I buy the standing desk? I want to order two."
+        )
+        lead = self.env["crm.lead"].search([("social_interaction_id.external_id", "=", "buy2")])
+        identity = self.env["social.crm.identity"].search([("external_id", "=", "erin@m.example")])
+        identity.unlink()
+        self.assertFalse(self.env["mail.message"].search([("body", "ilike", "standing desk")]))
+        self.assertFalse(self.env["crm.lead"].search([("description", "ilike", "standing desk")]))
+        self.assertTrue(lead.exists())
+
+    def test_retention_leaves_no_identity_or_lead_text_behind(self):
+        self.env["ir.config_parameter"].set_param("social_crm_module.retention_days", 30)
+        old = self._post(
+            "oldie@m.example", "old1", "Where can I buy the standing desk? I want to order two."
+        )
+        lead = old.lead_id
+        self.assertTrue(lead)
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE social_crm_interaction SET date = now() - interval '90 days' WHERE id = %s",
+            [old.id],
+        )
+        old.invalidate_recordset()
+        identity = old.identity_id
+        kept = self.env["social.crm.identity"].search([("external_id", "=", "erin@m.example")])
+        self.env["res.partner"]._cron_social_retention()
+        self.assertFalse(old.exists())
+        self.assertFalse(identity.exists(), "an identity with no interaction left goes too")
+        self.assertTrue(kept.exists(), "Erin still has a recent interaction")
+        self.assertNotIn("oldie", lead.name)
+        self.assertFalse(lead.description)
