@@ -14,13 +14,12 @@ from . import social_crm_routing_rule
 from . import social_crm_partner_mixin
 from . import res_partner
 from . import social_crm_advocate
-from . import res_partner_advocate
-from . import res_config_settings_advocate
-from . import res_partner_privacy
-from . import res_config_settings_privacy
+from . import res_config_settings
 from . import social_crm_campaign
 from . import social_crm_campaign_recipient
-from . import social_crm_campaign_trigger
+from . import social_crm_campaign_refusal
 from . import social_crm_campaign_redemption
 from . import crm_lead
 from . import sale_order
+from . import account_move
+from . import link_tracker

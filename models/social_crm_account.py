@@ -324,11 +324,6 @@ class SocialCrmAccount(models.Model):
         self.ensure_one()
         return self.env["social.crm.ingest"]._ingest_page(self, page)
 
-    def _social_crm_after_ingest(self, interactions):
-        """Hook for features that react to new, classified and routed interactions
-        (campaign triggers)."""
-        return interactions
-
     # -- the schedule: one account, one page at a time ------------------------------------
 
     #: most pages one account may read in one cron run, so one busy account
@@ -383,6 +378,8 @@ class SocialCrmAccount(models.Model):
                 if not has_more:
                     break
         self.invalidate_recordset(["interaction_ids"])
+        # after the pages are committed: a rolled-back page never sent a code
+        self.env["social.crm.campaign.recipient"].sudo()._deliver_due()
         return pages, len(self.interaction_ids) - before
 
     def _sync_lock(self):

@@ -1,5 +1,9 @@
+import logging
+import re
 from datetime import timedelta
 from string import Formatter
+
+from psycopg2 import IntegrityError
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
@@ -8,6 +12,9 @@ from odoo.osv import expression
 from .social_crm_account import network_selection
 from .social_crm_advocate import TIERS
 
+_logger = logging.getLogger(__name__)
+
+TEXT_KINDS = ("mention", "reply", "quote", "comment", "dm", "post")
 #: placeholders the reward message may use
 PLACEHOLDERS = ("code", "name", "link")
 DEFAULT_MESSAGE = "Thank you {name}! Here is your coupon: {code}"
@@ -199,6 +206,28 @@ class SocialCrmCampaign(models.Model):
     revenue = fields.Monetary(compute="_compute_dashboard", currency_field="currency_id")
     is_campaign_manager = fields.Boolean(compute="_compute_is_campaign_manager")
 
+    # -- constraints -----------------------------------------------------------------
+    min_followers = fields.Integer(
+        "Minimum followers",
+        help="A trigger rewards only accounts with at least this many followers; an "
+        "account whose network does not tell counts as 0. 0 means no minimum.",
+    )
+    max_new_contacts_per_hour = fields.Integer(
+        "New contacts per hour",
+        default=50,
+        help="The most contacts this campaign creates in an hour; newcomers beyond it "
+        "are refused (and listed). 0 means no cap.",
+    )
+    refusal_ids = fields.One2many("social.crm.campaign.refusal", "campaign_id")
+    refused_count = fields.Integer("Refused", compute="_compute_refused_count")
+    max_referrals_per_advocate = fields.Integer(
+        "Referrals per advocate",
+        default=10,
+        help="The most referrals one advocate is credited for in this campaign; each "
+        "counts once the order is paid, once per customer. 0 means no cap.",
+    )
+    uncredited_count = fields.Integer("Referrals not credited", compute="_compute_uncredited_count")
+
     _sql_constraints = [
         (
             "limit_positive",
@@ -207,9 +236,18 @@ class SocialCrmCampaign(models.Model):
         ),
         ("validity_positive", "CHECK(validity_days >= 0)", "The validity cannot be negative."),
         ("points_positive", "CHECK(points_granted > 0)", "A coupon needs more than 0 points."),
+        ("min_followers_positive", "CHECK(min_followers >= 0)", "Followers cannot be negative."),
+        (
+            "max_new_contacts_positive",
+            "CHECK(max_new_contacts_per_hour >= 0)",
+            "The cap of new contacts cannot be negative.",
+        ),
+        (
+            "max_referrals_positive",
+            "CHECK(max_referrals_per_advocate >= 0)",
+            "The cap of referrals cannot be negative.",
+        ),
     ]
-
-    # -- constraints -----------------------------------------------------------------
 
     @api.depends_context("uid")
     def _compute_is_campaign_manager(self):
@@ -594,10 +632,205 @@ class SocialCrmCampaign(models.Model):
             )
         return tracker.short_url
 
+    def _compute_refused_count(self):
+        counts = dict(
+            self.env["social.crm.campaign.refusal"]._read_group(
+                [("campaign_id", "in", self.ids)], ["campaign_id"], ["__count"]
+            )
+        )
+        for campaign in self:
+            campaign.refused_count = counts.get(campaign, 0)
 
-class LinkTracker(models.Model):
-    _inherit = "link.tracker"
+    def action_view_refusals(self):
+        self.ensure_one()
+        return self._open(
+            "social.crm.campaign.refusal",
+            self.env._("Refused coupons"),
+            [("campaign_id", "=", self.id)],
+            "list",
+        )
 
-    social_crm_campaign_id = fields.Many2one(
-        "social.crm.campaign", index="btree_not_null", ondelete="cascade"
-    )
+    def _trigger_matches(self, interaction):
+        self.ensure_one()
+        kind = self.trigger_kind
+        if kind == "follow":
+            return interaction.kind == "follow"
+        if kind == "repost":
+            return (
+                interaction.kind == "repost"
+                and bool(interaction.subject_external_id)
+                and interaction.subject_external_id == (self.trigger_post_ref or "").strip()
+            )
+        if kind == "mention" and interaction.kind in TEXT_KINDS and interaction.text:
+            return any(
+                re.search(rf"(?<!\w){re.escape(word)}(?!\w)", interaction.text, re.IGNORECASE)
+                for word in self._trigger_keywords()
+            )
+        return False
+
+    @api.model
+    def _trigger(self, interactions):
+        """Issue coupons for ``interactions`` just synced; return the new recipients.
+
+        The campaign issues, not whoever runs the sync (a manager started it)."""
+        if not self.env.su:
+            return self.sudo()._trigger(interactions.sudo())
+        Recipient = self.env["social.crm.campaign.recipient"]
+        recipients = Recipient
+        if not interactions:
+            return recipients
+        campaigns = self.search(
+            [
+                ("state", "=", "running"),
+                ("audience", "=", "trigger"),
+                ("company_id", "in", interactions.company_id.ids),
+            ]
+        )
+        for campaign in campaigns:
+            accounts = campaign._accounts()
+            matched = interactions.filtered(
+                lambda i, c=campaign, a=accounts: i.account_id in a and c._trigger_matches(i)
+            )
+            if not matched:
+                continue
+            matched = campaign._refuse_abuse(matched)
+            if campaign.create_contacts:
+                campaign._create_contacts(matched.identity_id)
+            targets = [
+                (interaction.partner_id, interaction.identity_id, interaction)
+                for interaction in matched
+                if interaction.partner_id
+            ]
+            recipients |= campaign._issue_safely(targets)
+        return recipients
+
+    def _refuse_abuse(self, interactions):
+        """The interactions that may earn a coupon; the others are refused, and the
+        refusals listed on the campaign.
+
+        - an account with fewer followers than the campaign's minimum (where the
+          network does not tell, the count is 0): sockpuppets have none;
+        - a newcomer (an author who is nobody yet) beyond the campaign's cap of new
+          contacts per hour: a burst of fresh accounts waits for no one.
+        The engine's profiles carry no account age, so followers are the signal.
+        """
+        self.ensure_one()
+        refused = []
+        kept = interactions.browse()
+        if self.min_followers:
+            for interaction in interactions:
+                if interaction.identity_id.followers_count < self.min_followers:
+                    refused.append((interaction, "followers"))
+                else:
+                    kept |= interaction
+        else:
+            kept = interactions
+        if self.create_contacts and self.max_new_contacts_per_hour:
+            since = fields.Datetime.now() - timedelta(hours=1)
+            room = self.max_new_contacts_per_hour - self.env["res.partner"].with_context(
+                active_test=False
+            ).search_count([("social_crm_campaign_id", "=", self.id), ("create_date", ">=", since)])
+            allowed = kept.browse()
+            newcomers = set()
+            for interaction in kept:
+                identity = interaction.identity_id
+                is_new = identity.link_state == "unlinked" and not identity.partner_id
+                if is_new and identity.id not in newcomers:
+                    if len(newcomers) >= max(room, 0):
+                        refused.append((interaction, "rate"))
+                        continue
+                    newcomers.add(identity.id)
+                allowed |= interaction
+            kept = allowed
+        if refused:
+            self.env["social.crm.campaign.refusal"].create(
+                [
+                    {
+                        "campaign_id": self.id,
+                        "identity_id": interaction.identity_id.id,
+                        "interaction_id": interaction.id,
+                        "reason": reason,
+                    }
+                    for interaction, reason in refused
+                ]
+            )
+        return kept
+
+    def _issue_safely(self, targets):
+        """Issue in a savepoint; when a concurrent sync already took a slot (the
+        UNIQUE constraint fires), issue target by target so the others still get
+        their coupon and the page is not lost."""
+        Recipient = self.env["social.crm.campaign.recipient"]
+        try:
+            with self.env.cr.savepoint():
+                return Recipient._issue(self, targets)
+        except IntegrityError:
+            self.env.invalidate_all()
+        recipients = Recipient
+        for target in targets:
+            try:
+                with self.env.cr.savepoint():
+                    recipients |= Recipient._issue(self, [target])
+            except IntegrityError:
+                self.env.invalidate_all()
+                _logger.info(
+                    "Campaign %s: %s already got a coupon from a concurrent sync",
+                    self.id,
+                    target[0].id,
+                )
+        return recipients
+
+    def _create_contacts(self, identities):
+        """A contact for each author who is nobody yet, flagged as created by this
+        campaign. Suggested identities wait for a person to confirm them instead."""
+        self.ensure_one()
+        newcomers = identities.filtered(lambda i: i.link_state == "unlinked" and not i.partner_id)
+        if not newcomers:
+            return
+        partners = (
+            self.env["res.partner"]
+            .sudo()
+            .create(
+                [
+                    {
+                        "name": identity.display_name_network or identity.handle,
+                        "website": identity.website or False,
+                        "social_crm_campaign_id": self.id,
+                        # the campaign's company: a contact made from one company's
+                        # followers is not another company's
+                        "company_id": self.company_id.id,
+                    }
+                    for identity in newcomers
+                ]
+            )
+        )
+        for identity, partner in zip(newcomers, partners, strict=True):
+            identity.write(
+                {"partner_id": partner.id, "link_state": "confirmed", "match_reason": "campaign"}
+            )
+
+    def _uncredited_domain(self):
+        return [
+            ("campaign_id", "in", self.ids),
+            ("is_referral", "=", True),
+            ("paid", "=", True),
+            ("credited", "=", False),
+        ]
+
+    def _compute_uncredited_count(self):
+        counts = dict(
+            self.env["social.crm.campaign.redemption"]._read_group(
+                self._uncredited_domain(), ["campaign_id"], ["__count"]
+            )
+        )
+        for campaign in self:
+            campaign.uncredited_count = counts.get(campaign, 0)
+
+    def action_view_uncredited(self):
+        self.ensure_one()
+        return self._open(
+            "social.crm.campaign.redemption",
+            self.env._("Referrals not credited"),
+            self._uncredited_domain(),
+            "list",
+        )

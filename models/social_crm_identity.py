@@ -41,6 +41,7 @@ class SocialCrmIdentity(models.Model):
             ("handle_domain", "Handle is the contact's domain, proven to the network"),
             ("verified_link", "Link to the contact's website verified by the network"),
             ("same_name", "Same name (needs review)"),
+            ("campaign", "Created by a campaign from this identity"),
         ],
     )
     rejected_partner_ids = fields.Many2many(

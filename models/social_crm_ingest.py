@@ -14,8 +14,7 @@ The pipeline, in this order, a fixed number of queries per page whatever its siz
    its chatter note, oldest first so the chatter reads in order (2);
 5. last-interaction dates of identities and contacts (2);
 6. the cursor and the page's skipped items, in the same transaction (1);
-7. routing (needs the classification), then the features that react to new
-   interactions (campaign triggers, through ``account._social_crm_after_ingest``).
+7. routing (needs the classification), then the campaigns' always-on triggers.
 """
 
 from odoo import api, fields, models
@@ -61,7 +60,7 @@ class SocialCrmIngest(models.AbstractModel):
             self._touch_dates(interactions)
         self._store_position(account, page)
         self.env["social.crm.routing.rule"]._route(interactions)
-        account._social_crm_after_ingest(interactions)
+        self.env["social.crm.campaign"]._trigger(interactions)
         return interactions
 
     # -- 1. dedupe ------------------------------------------------------------------------

@@ -4,7 +4,7 @@ from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
 from ..social_crm_module import scoring
-from .res_partner_advocate import PARAMS_KEY
+from .res_partner import PARAMS_KEY, RETENTION_KEY
 
 #: settings field -> ScoringParams attribute
 SCALARS = {
@@ -27,7 +27,8 @@ TIER_FIELDS = (
 
 
 class ResConfigSettings(models.TransientModel):
-    """Advocate scoring parameters, validated by the engine before they are saved."""
+    """Social CRM settings: advocate scoring parameters (validated by the engine
+    before they are saved), retention, and how the classifier fares."""
 
     _inherit = "res.config.settings"
 
@@ -52,6 +53,16 @@ class ResConfigSettings(models.TransientModel):
     advocate_tier_silver = fields.Float("Silver from")
     advocate_tier_gold = fields.Float("Gold from")
     advocate_tier_ambassador = fields.Float("Ambassador from")
+    social_retention_days = fields.Integer(
+        "Keep social interactions (days)",
+        config_parameter=RETENTION_KEY,
+        help="Interactions older than this, and their chatter notes, are purged every "
+        "night. 0 keeps them.",
+    )
+
+    social_classifier_review = fields.Char(
+        "Classifier review", compute="_compute_social_classifier_review"
+    )
 
     @api.model
     def get_values(self):
@@ -98,3 +109,30 @@ class ResConfigSettings(models.TransientModel):
                 "next": {"type": "ir.actions.act_window_close"},
             },
         }
+
+    # a dependency, so that the new settings record of the Settings page computes it
+    @api.depends("company_id")
+    def _compute_social_classifier_review(self):
+        review = self.env["social.crm.interaction"]._classifier_review()
+        classified = review["classified"]
+        if not classified:
+            text = self.env._("Nothing classified yet.")
+        else:
+            text = self.env._(
+                "Of %(classified)s classified interactions, people corrected the intent "
+                "of %(intents)s and the sentiment of %(sentiments)s: %(intent_kept).1f%% "
+                "of the intents and %(sentiment_kept).1f%% of the sentiments stand as "
+                "classified.",
+                intents=review["intent_corrected"],
+                sentiments=review["sentiment_corrected"],
+                classified=classified,
+                intent_kept=100.0 * (1 - review["intent_corrected"] / classified),
+                sentiment_kept=100.0 * (1 - review["sentiment_corrected"] / classified),
+            )
+        for settings in self:
+            settings.social_classifier_review = text
+
+    def action_social_classifier_review(self):
+        return self.env["ir.actions.act_window"]._for_xml_id(
+            "social_crm_module.social_crm_classifier_review_action"
+        )
