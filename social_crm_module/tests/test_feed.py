@@ -1,5 +1,6 @@
 """RSS 2.0 / Atom 1.0 feed connector against feed-shaped fixtures on 127.0.0.1."""
 
+import hashlib
 import json
 import resource
 import time
@@ -19,6 +20,7 @@ from social_crm_module.connectors.feed import (
     parse_any_date,
     parse_feed,
 )
+from social_crm_module.http import resolve_host
 from social_crm_module.interaction import Kind, Network
 from social_crm_module.testing import FakeServer
 
@@ -52,6 +54,12 @@ def ids(page):
 
 def utc(*args):
     return datetime(*args, tzinfo=timezone.utc)
+
+
+def scoped(server, key, path=PATH):
+    """The id a feed author gets: the key, prefixed by a digest of the feed's URL."""
+    digest = hashlib.sha256((server.url + path).encode()).hexdigest()[:16]
+    return f"feed:{digest}:{key}"
 
 
 # -- basics ---------------------------------------------------------------------------
@@ -107,14 +115,16 @@ def test_rss2_entries_oldest_first_with_authors_and_plain_text(server):
         == "Great roast, fast delivery\n\nFive stars. The Ethiopian roast is lovely & fresh."
     )
     assert roast.url == "https://reviews.example/acme/r/1003"
-    assert roast.author.handle == roast.author.external_id == "Hannah K."
+    assert roast.author.handle == "Hannah K."
+    assert roast.author.external_id == scoped(server, "Hannah K.")  # not the bare name
     assert roast.author.email == ""
     assert roast.reply_ref == ""
 
     assert grinder.created_at == utc(2026, 11, 20, 18, 0)
     assert grinder.text.endswith("Support answered quickly though.\n\nTwo stars.")
     assert grinder.author.display_name == "Douglas F."
-    assert grinder.author.email == "douglas.fletcher@mail.test"  # a real address
+    assert grinder.author.email == ""  # an address in a feed proves nothing
+    assert grinder.author.handle == "Douglas F."
 
     assert mugs.text == "Nice mugs\n\nSturdy and pretty."  # content:encoded
     assert mugs.author.display_name == "Verified Buyer 8812"
@@ -138,14 +148,15 @@ def test_atom_entries_links_authors_and_xhtml(server):
     assert switch.text == "Why I switched to Acme\n\nBetter beans, better mornings."
     assert "alert" not in switch.text  # the script in the xhtml summary is dropped
     author = switch.author
-    assert author.external_id == author.profile_url == "https://lucas.example/"
+    assert author.profile_url == "https://lucas.example/"
+    assert author.external_id == scoped(server, "https://lucas.example/")
     assert (author.handle, author.display_name) == ("Lucas Moreau", "Lucas Moreau")
-    assert author.email == "lucas.moreau@lucas.example"
+    assert author.email == ""  # <email> in an Atom entry is never passed on
 
     assert team.created_at == utc(2026, 11, 20, 9, 0)  # only <updated>
     assert team.text == "Team post without its own author\n\nPlain & simple <not a tag>."
     assert team.author.display_name == "Acme Blog Team"  # the feed's author
-    assert team.author.external_id == "https://blog.example/team"
+    assert team.author.external_id == scoped(server, "https://blog.example/team")
 
 
 def test_youtube_channel_feed(server):
@@ -159,7 +170,8 @@ def test_youtube_channel_feed(server):
         "How we make coffee in a tiny kitchen. Beans: Acme Ethiopian."
     )
     channel = "https://www.youtube.com/channel/UCtinyhometours0000000000"
-    assert video.author.external_id == video.author.profile_url == channel
+    assert video.author.profile_url == channel
+    assert video.author.external_id == scoped(server, channel)
     assert video.author.display_name == "Tiny Home Tours"
 
 
@@ -184,12 +196,36 @@ def test_empty_feed(server):
     assert json.loads(page.cursor) == {"e": '"e1"', "m": "", "s": []}
 
 
-def test_entry_without_valid_date_is_skipped_and_counted(server):
-    serve(server, "no_date.xml")
+def test_entries_without_a_readable_date_are_dated_when_first_seen(server, monkeypatch):
+    serve(server, "no_date.xml", headers={"ETag": '"d1"'}, times=1)
+    serve(server, "no_date.xml", headers={"ETag": '"d2"'})  # same document, new ETag
+    before = datetime.now(timezone.utc).replace(microsecond=0)
     page = make(server).fetch(None)
-    assert ids(page) == ["d-1", "d-4"]
-    assert page.skipped == 2
-    assert page.problems == ("entry 2: no date", "entry 3: unreadable date 'sometime last week'")
+    # dated ones by their date, oldest first; the two dateless ones seen now, last
+    assert ids(page) == ["d-1", "d-4", "d-3", "d-2"]
+    assert (page.skipped, page.problems) == (0, ())
+    first_seen = page.items[2].created_at
+    assert page.items[3].created_at == first_seen
+    assert before <= first_seen <= datetime.now(timezone.utc)
+    state = json.loads(page.cursor)
+    assert len(state["d"]) == 2 and set(state["d"]) <= set(state["s"])
+
+    again = make(server).fetch(page.cursor)
+    assert ids(again) == []  # never a second interaction
+    assert json.loads(again.cursor)["d"] == state["d"]  # the first-seen times kept
+
+
+def test_first_seen_date_survives_paging(server, monkeypatch):
+    serve(server, "no_date.xml")
+    clock = [1_800_000_000]
+    monkeypatch.setattr(feed_module, "_now", lambda: clock[0])
+    connector = make(server, limit=3)
+    first = connector.fetch(None)
+    assert ids(first) == ["d-1", "d-4", "d-3"]
+    clock[0] += 3600  # an hour later, the rest of the backlog
+    second = connector.fetch(first.cursor)
+    assert ids(second) == ["d-2"]
+    assert second.items[0].created_at == first.items[2].created_at == utc(2027, 1, 15, 8, 0)
 
 
 def test_javascript_and_data_links_are_never_urls(server):
@@ -332,7 +368,7 @@ def test_doctype_without_entities_is_fine():
     [
         ("truncated.xml", "not well-formed XML"),
         ("not_xml.html", "not well-formed XML"),
-        ("not_a_feed.xml", "not an RSS or Atom feed"),
+        ("not_a_feed.xml", "not an RSS, Atom or JSON feed"),
     ],
 )
 def test_broken_documents_are_payload_errors(server, name, reason):
@@ -344,9 +380,12 @@ def test_broken_documents_are_payload_errors(server, name, reason):
 def test_non_xml_and_empty_bodies(server):
     server.add("GET", PATH, body='{"items": []}', times=1)
     server.add("GET", PATH, body="", times=1)
-    with pytest.raises(errors.PayloadError, match="not well-formed XML"):
+    server.add("GET", PATH, body="plain words", times=1)
+    with pytest.raises(errors.PayloadError, match="not a JSON Feed"):
         make(server).fetch(None)
     with pytest.raises(errors.PayloadError, match="empty"):
+        make(server).fetch(None)
+    with pytest.raises(errors.PayloadError, match="not well-formed XML"):
         make(server).fetch(None)
 
 
@@ -428,3 +467,64 @@ def test_dates_rfc822_and_iso():
 def test_html_to_text():
     assert html_to_text("<p>a</p><script>x()</script><p>b &amp; c</p>") == "a\n\nb & c"
     assert html_to_text("no markup") == "no markup"
+
+
+# -- redirects (issue 11, finding 7: SSRF) ----------------------------------------------
+
+PUBLIC = "93.184.215.14"
+
+
+def pretend_public(connector, **extra):
+    """Make the connector believe the FakeServer's 127.0.0.1 is a public host."""
+    names = {"127.0.0.1": [PUBLIC], **extra}
+
+    def resolver(host, port):
+        if host in names:
+            return list(names[host])
+        return resolve_host(host, port)
+
+    connector.resolver = resolver
+    return connector
+
+
+def test_loopback_feed_follows_its_redirects(server):
+    server.add("GET", "/old.xml", status=301, headers={"Location": PATH})
+    serve(server, "rss2.xml")
+    connector = FeedConnector(base_url=server.url + "/old.xml", timeout=TIMEOUT)
+    page = connector.fetch(None)
+    assert len(page) == 3
+    assert [r.path for r in server.requests] == ["/old.xml", PATH]
+
+
+@pytest.mark.parametrize(
+    ("location", "reason"),
+    [
+        ("http://169.254.169.254/latest/meta-data/", "link-local address: refused"),
+        ("http://10.0.0.7/feed.xml", "private address: refused"),
+        ("http://inward.example:{port}/feed.xml", "loopback address: refused"),
+        ("file:///etc/passwd", "only http"),
+    ],
+)
+def test_public_feed_redirecting_inward_is_refused(server, location, reason):
+    port = server.url.rsplit(":", 1)[1]
+    server.add("GET", "/moved.xml", status=302, headers={"Location": location.format(port=port)})
+    serve(server, "rss2.xml")
+    connector = FeedConnector(base_url=server.url + "/moved.xml", timeout=TIMEOUT)
+    pretend_public(connector, **{"inward.example": ["127.0.0.1"]})
+    with pytest.raises(errors.ConnectorError, match=reason) as info:
+        connector.fetch(None)
+    assert not isinstance(info.value, errors.TransientError)  # refused, not "try later"
+    assert [r.path for r in server.requests] == ["/moved.xml"]
+
+
+def test_public_feed_redirecting_to_public_is_followed(server):
+    server.add("GET", "/moved.xml", status=307, headers={"Location": PATH})
+    serve(server, "rss2.xml")
+    connector = pretend_public(FeedConnector(base_url=server.url + "/moved.xml", timeout=TIMEOUT))
+    assert len(connector.fetch(None)) == 3
+
+
+def test_feed_configured_on_an_internal_address_is_refused():
+    for url in ("http://169.254.169.254/latest/meta-data/", "http://10.0.0.5/feed.xml"):
+        with pytest.raises(errors.ConnectorError, match="refused"):
+            FeedConnector(base_url=url, timeout=TIMEOUT).fetch(None)
