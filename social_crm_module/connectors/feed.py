@@ -536,15 +536,21 @@ def _to_utf8(body: bytes, charset: str = "") -> bytes:
                 return _strip_controls(body)  # the common case: nothing copied
             encoding = "utf-8"
         else:
-            for candidate in (_codec(charset), declared_codec, _detect(body), "cp1252"):
-                if candidate and candidate != "utf-8" and _decodes(body, candidate):
-                    encoding = candidate
-                    break
-            else:
-                encoding = "latin-1"  # every byte is a character
+            encoding = _first_decoding(
+                body, (lambda: _codec(charset), lambda: declared_codec, lambda: _detect(body))
+            )
     text = body.decode(encoding, "replace")
     text = _TEXT_DECLARATION.sub("", text, count=1)
     return _strip_controls(text.encode("utf-8"))
+
+
+def _first_decoding(body: bytes, candidates: Iterable[Any]) -> str:
+    """The first candidate (asked lazily: detection is slow) that decodes ``body``."""
+    for candidate in candidates:
+        encoding = candidate()
+        if encoding and encoding != "utf-8" and _decodes(body, encoding):
+            return encoding
+    return "cp1252" if _decodes(body, "cp1252") else "latin-1"  # every byte a character
 
 
 def _strip_controls(body: bytes) -> bytes:
@@ -574,9 +580,10 @@ def _fix_references(body: bytes) -> bytes:
     if not _SUSPECT.search(body) and b"&#" not in body:
         return body
     out: list[bytes] = []
-    pos = 0
+    pos = 0  # what is copied to ``out`` so far
+    scan = 0  # where the next search starts
     while True:
-        found = _SCAN.search(body, pos)
+        found = _SCAN.search(body, scan)
         if found is None:
             break
         token = found.group()
@@ -585,16 +592,16 @@ def _fix_references(body: bytes) -> bytes:
             end = body.find(close, found.end())
             if end < 0:
                 break  # unterminated: the parser will say so
-            pos = end + len(close)
+            scan = end + len(close)
             continue
         out.append(body[pos : found.start()])
         reference = _REFERENCE.match(body, found.start())
         if reference is None:
             out.append(b"&amp;")
-            pos = found.end()
+            pos = scan = found.end()
             continue
         out.append(_reference(reference))
-        pos = reference.end()
+        pos = scan = reference.end()
     if not out:
         return body
     out.append(body[pos:])
