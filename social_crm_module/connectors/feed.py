@@ -109,6 +109,9 @@ JSONFEED = ("https://jsonfeed.org/version/1", "http://jsonfeed.org/version/1")
 _DOCTYPE = re.compile(rb"<!\s*DOCTYPE", re.IGNORECASE)
 _ENTITY = re.compile(rb"<!\s*ENTITY", re.IGNORECASE)
 _RSS_AUTHOR = re.compile(r"^\s*(\S+@\S+)\s*\((.*)\)\s*$")
+_NOT_A_PERSON = re.compile(
+    r"^(no-?reply|do-?not-?reply|nobody|noemail|none|null|invalid|example)$", re.IGNORECASE
+)
 _REDDIT_USER = re.compile(r"^/?u(?:ser)?/([A-Za-z0-9_-]{1,40})/?$")
 #: author names networks use for an account that no longer exists
 _GONE = frozenset({"[deleted]", "/u/[deleted]", "u/[deleted]", "[removed]"})
@@ -1038,9 +1041,10 @@ def _scope(feed_url: str) -> str:
 def _person(name: str, uri: str, email: str, base: str, scope: str) -> Author | None:
     """An author of this feed, or ``None`` when nothing names them.
 
-    The ``email`` an entry carries only fills in a handle; it is never passed on
-    (anyone can write anyone's address in a feed, so it proves nothing), and the id
-    is scoped to the feed.
+    The ``email`` an entry carries is never passed on (anyone can write anyone's
+    address in a feed, so it proves nothing): for an author known by nothing else it
+    gives the handle (the part before ``@``) and, as a digest, the key. The id is
+    scoped to the feed.
     """
     name = " ".join(name.split())[:200]
     if name.lower() in _GONE:
@@ -1049,6 +1053,8 @@ def _person(name: str, uri: str, email: str, base: str, scope: str) -> Author | 
     email = email.strip()
     if "@" not in email or any(ch.isspace() for ch in email):
         email = ""
+    elif _NOT_A_PERSON.match(email.split("@", 1)[0]):
+        email = ""  # noreply@...: a mailbox, not an author
     handle = name
     reddit = _REDDIT_USER.match(name)
     if reddit:
@@ -1060,7 +1066,9 @@ def _person(name: str, uri: str, email: str, base: str, scope: str) -> Author | 
             handle = match.group(1)
     if not handle:
         handle = email.split("@", 1)[0] if email else ""
-    key = profile or name or email
+    key = profile or name
+    if not key and email:  # only a digest: the address is neither shown nor stored
+        key = "email-sha256:" + hashlib.sha256(email.lower().encode("utf-8", "replace")).hexdigest()
     if not key:
         return None
     if len(key) > 200:

@@ -788,3 +788,30 @@ def test_the_same_author_name_in_two_feeds_is_two_authors(server):
     assert here.external_id != there.external_id
     assert here.external_id == scoped(server, "Hannah K.")
     assert there.external_id == scoped(server, "Hannah K.", "/other.xml")
+
+
+def test_every_skipped_entry_says_why_and_is_counted(server):
+    nameless = "".join(f"<item><title>t{n}</title></item>" for n in range(25))
+    body = f"<rss><channel><title>S</title>{nameless}<item><guid>ok</guid></item></channel></rss>"
+    server.add("GET", PATH, body=body)
+    page = make(server).fetch(None)
+    assert ids(page) == ["ok"]
+    assert page.skipped == 25
+    assert page.problems[0] == "entry 1 skipped: no id and no http(s) link"
+    assert page.problems[19] == "entry 20 skipped: no id and no http(s) link"
+    assert page.problems[20:] == ("5 more entries skipped",)
+
+
+def test_a_noreply_address_is_nobody(server):
+    body = (
+        "<rss><channel><title>Shop</title><item><guid>n-1</guid>"
+        "<author>noreply@shop.example</author></item>"
+        "<item><guid>n-2</guid><author>jane@shop.example</author></item></channel></rss>"
+    )
+    server.add("GET", PATH, body=body)
+    jane, nobody = make(server).fetch(None).items
+    assert nobody.author.external_id == server.url + PATH  # the feed itself
+    assert (jane.author.handle, jane.author.email) == ("jane", "")
+    digest = hashlib.sha256(b"jane@shop.example").hexdigest()
+    assert jane.author.external_id == scoped(server, f"email-sha256:{digest}")
+    assert "jane@" not in jane.author.external_id
