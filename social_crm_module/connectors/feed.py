@@ -215,8 +215,10 @@ class FeedConnector(Connector):
         if got is None:  # 304 Not Modified
             return Page(items=(), cursor=cursor, has_more=False)
         body, etag, modified, content_type, final_url = got
+        del got  # the body is let go as soon as it is parsed
         doc = parse_document(body, content_type, base=final_url, scope=self.base_url)
         del body
+        entries: list[Any]
         entries, skipped, problems = _collect(doc)
         fallback = doc.author or self._feed_as_author(doc)
         del doc
@@ -226,8 +228,9 @@ class FeedConnector(Connector):
         first_seen: dict[str, int] = state["d"]
         in_doc: dict[str, None] = {}  # digests of this document's entries, in order
         dated: dict[str, int] = {}  # first-seen times of the dateless ones
-        fresh: list[tuple[datetime, int, str, Entry]] = []
+        fresh: list[tuple[datetime, int, str, Interaction]] = []
         for position, entry in enumerate(entries):
+            entries[position] = None  # each entry is let go as its item is made
             digest = _digest(entry.external_id)
             if digest in in_doc:
                 continue  # the same id twice in one document
@@ -237,8 +240,18 @@ class FeedConnector(Connector):
                 dated[digest] = first_seen.get(digest, now)
                 created = datetime.fromtimestamp(dated[digest], tz=timezone.utc)
             if digest not in seen:
+                item = Interaction(
+                    network=Network.FEED,
+                    external_id=entry.external_id,
+                    kind=kind,
+                    author=entry.author or fallback,
+                    created_at=created,
+                    text=entry.text,
+                    url=entry.url,
+                    raw_kind=entry.raw_kind,
+                )
                 # oldest first; at the same time, later in the document (older) first
-                fresh.append((created, -position, digest, entry))
+                fresh.append((created, -position, digest, item))
         del entries
         fresh.sort(key=lambda row: (row[0], row[1]))
         has_more = len(fresh) > self.limit
@@ -252,19 +265,7 @@ class FeedConnector(Connector):
         if not has_more:  # only skip the download next time when nothing is waiting
             new_state["e"], new_state["m"] = etag, modified
         return Page(
-            items=tuple(
-                Interaction(
-                    network=Network.FEED,
-                    external_id=entry.external_id,
-                    kind=kind,
-                    author=entry.author or fallback,
-                    created_at=created,
-                    text=entry.text,
-                    url=entry.url,
-                    raw_kind=entry.raw_kind,
-                )
-                for created, _position, _digest, entry in fresh
-            ),
+            items=tuple(row[3] for row in fresh),
             cursor=json.dumps(new_state, separators=(",", ":")),
             has_more=has_more,
             skipped=skipped,
