@@ -8,12 +8,15 @@ repeat headers, tokens or query strings.
 
 from __future__ import annotations
 
+import ipaddress
 import json
-from collections.abc import Mapping
+import socket
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 import requests
 
@@ -199,3 +202,154 @@ def _error_detail(response: requests.Response) -> str:
         if isinstance(value, str) and value:
             parts.append(value)
     return "; ".join(parts)[:200]
+
+
+# -- where a request may go (SSRF) ------------------------------------------------------
+
+#: a resolver answers the IP addresses a host name stands for
+Resolver = Callable[[str, int], list[str]]
+
+
+def resolve_host(host: str, port: int) -> list[str]:
+    """Every address ``host`` resolves to (an IP literal stands for itself).
+
+    Raises :class:`TransientError` when the name does not resolve: DNS may come back.
+    """
+    literal = host.strip("[]")
+    try:
+        return [str(ipaddress.ip_address(literal))]
+    except ValueError:
+        pass
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError) as exc:
+        raise TransientError(f"cannot resolve the host {host[:100]!r}") from exc
+    return list(dict.fromkeys(str(info[4][0]).split("%", 1)[0] for info in infos))
+
+
+def address_refusal(address: str, *, allow_loopback: bool = False) -> str:
+    """Why a request must not go to ``address``, or ``""`` when it may.
+
+    Refused: loopback (unless ``allow_loopback``), private, link-local, multicast,
+    reserved, unspecified and every other non-global range (carrier-grade NAT,
+    documentation, benchmarking...). An IPv4 address inside IPv6 (mapped, 6to4,
+    NAT64 well-known prefix) is judged by the IPv4 address it carries.
+    """
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0].strip("[]"))
+    except ValueError:
+        return "not an IP address"
+    if isinstance(ip, ipaddress.IPv6Address):
+        inner = ip.ipv4_mapped or ip.sixtofour
+        if inner is None and ip in _NAT64:
+            inner = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+        if inner is not None:
+            return address_refusal(str(inner), allow_loopback=allow_loopback)
+    if ip.is_loopback:
+        return "" if allow_loopback else "a loopback address"
+    for flag, reason in _REFUSED:
+        if getattr(ip, flag):
+            return reason
+    return "" if ip.is_global else "a non-public address"
+
+
+#: checked in this order: 240.0.0.0/4 is both reserved and "private" to Python
+_REFUSED = (
+    ("is_unspecified", "an unspecified address"),
+    ("is_link_local", "a link-local address"),
+    ("is_multicast", "a multicast address"),
+    ("is_reserved", "a reserved address"),
+    ("is_private", "a private address"),
+)
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+def is_loopback_url(url: str, resolver: Resolver = resolve_host) -> bool:
+    """Whether every address ``url``'s host resolves to is a loopback address."""
+    try:
+        parts = urlsplit(url)
+        host, port = parts.hostname or "", parts.port or _default_port(parts.scheme)
+    except ValueError:
+        return False
+    if not host:
+        return False
+    try:
+        addresses = resolver(host, port)
+    except ConnectorError:
+        return False
+    return bool(addresses) and all(
+        ipaddress.ip_address(a.split("%", 1)[0]).is_loopback for a in addresses
+    )
+
+
+def check_url_target(
+    url: str, *, network: str, allow_loopback: bool = False, resolver: Resolver = resolve_host
+) -> None:
+    """Raise :class:`ConnectorError` unless ``url`` is http(s) to public addresses only.
+
+    Every address the host resolves to must be public (see :func:`address_refusal`):
+    one private answer among public ones is refused too. ``allow_loopback`` is for an
+    account whose own configured URL is on loopback (a local server, the tests). The
+    message names the host and the reason, never the path or query.
+    """
+    try:
+        parts = urlsplit(url)
+        scheme, host = parts.scheme.lower(), parts.hostname or ""
+        port = parts.port or _default_port(scheme)
+    except ValueError as exc:
+        raise ConnectorError(f"{network}: the URL cannot be read") from exc
+    if scheme not in ("http", "https"):
+        raise ConnectorError(f"{network}: only http(s) URLs are allowed")
+    if not host:
+        raise ConnectorError(f"{network}: the URL has no host")
+    for address in resolver(host, port):
+        reason = address_refusal(address, allow_loopback=allow_loopback)
+        if reason:
+            raise ConnectorError(f"{network}: {host[:100]} is {reason}: refused")
+
+
+def _default_port(scheme: str) -> int:
+    return 443 if scheme.lower() == "https" else 80
+
+
+#: HTTP statuses that redirect, and how many hops :func:`request_following` takes
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
+MAX_HOPS = 5
+
+
+def request_following(
+    session: requests.Session,
+    url: str,
+    *,
+    timeout: float,
+    network: str,
+    allow_loopback: bool | None = None,
+    resolver: Resolver = resolve_host,
+    max_hops: int = MAX_HOPS,
+    **kwargs: Any,
+) -> tuple[requests.Response, str]:
+    """GET ``url`` through :func:`request`, following at most ``max_hops`` redirects
+    by hand, each hop's URL checked by :func:`check_url_target` before it is asked.
+
+    ``allow_loopback`` defaults to "``url`` itself is on loopback". Returns the final
+    response and its URL (for resolving relative links).
+    """
+    if allow_loopback is None:
+        allow_loopback = is_loopback_url(url, resolver)
+    kwargs["allow_redirects"] = False
+    for hop in range(max_hops + 1):
+        check_url_target(url, network=network, allow_loopback=allow_loopback, resolver=resolver)
+        response = request(session, "GET", url, timeout=timeout, network=network, **kwargs)
+        if response.status_code not in REDIRECTS:
+            return response, url
+        location = response.headers.get("Location", "").strip()
+        response.close()
+        if not location:
+            raise PayloadError(f"{network}: HTTP {response.status_code} without a Location")
+        if hop == max_hops:
+            break
+        try:
+            url = urljoin(url, location)
+        except ValueError as exc:
+            raise PayloadError(f"{network}: the redirect's Location cannot be read") from exc
+    raise PayloadError(f"{network}: more than {max_hops} redirects: refused")

@@ -1,9 +1,11 @@
 """RSS 2.0 / Atom 1.0 feed connector against feed-shaped fixtures on 127.0.0.1."""
 
+import hashlib
 import json
 import resource
 import time
 from datetime import datetime, timezone
+from html.entities import html5
 from pathlib import Path
 
 import pytest
@@ -19,7 +21,9 @@ from social_crm_module.connectors.feed import (
     parse_any_date,
     parse_feed,
 )
+from social_crm_module.http import resolve_host
 from social_crm_module.interaction import Kind, Network
+from social_crm_module.matching import REASON_SAME_NAME, Candidate, PartnerIndex
 from social_crm_module.testing import FakeServer
 
 FIXTURES = Path(__file__).parent / "fixtures" / "feed"
@@ -52,6 +56,12 @@ def ids(page):
 
 def utc(*args):
     return datetime(*args, tzinfo=timezone.utc)
+
+
+def scoped(server, key, path=PATH):
+    """The id a feed author gets: the key, prefixed by a digest of the feed's URL."""
+    digest = hashlib.sha256((server.url + path).encode()).hexdigest()[:16]
+    return f"feed:{digest}:{key}"
 
 
 # -- basics ---------------------------------------------------------------------------
@@ -107,14 +117,16 @@ def test_rss2_entries_oldest_first_with_authors_and_plain_text(server):
         == "Great roast, fast delivery\n\nFive stars. The Ethiopian roast is lovely & fresh."
     )
     assert roast.url == "https://reviews.example/acme/r/1003"
-    assert roast.author.handle == roast.author.external_id == "Hannah K."
+    assert roast.author.handle == "Hannah K."
+    assert roast.author.external_id == scoped(server, "Hannah K.")  # not the bare name
     assert roast.author.email == ""
     assert roast.reply_ref == ""
 
     assert grinder.created_at == utc(2026, 11, 20, 18, 0)
     assert grinder.text.endswith("Support answered quickly though.\n\nTwo stars.")
     assert grinder.author.display_name == "Douglas F."
-    assert grinder.author.email == "douglas.fletcher@mail.test"  # a real address
+    assert grinder.author.email == ""  # an address in a feed proves nothing
+    assert grinder.author.handle == "Douglas F."
 
     assert mugs.text == "Nice mugs\n\nSturdy and pretty."  # content:encoded
     assert mugs.author.display_name == "Verified Buyer 8812"
@@ -138,14 +150,15 @@ def test_atom_entries_links_authors_and_xhtml(server):
     assert switch.text == "Why I switched to Acme\n\nBetter beans, better mornings."
     assert "alert" not in switch.text  # the script in the xhtml summary is dropped
     author = switch.author
-    assert author.external_id == author.profile_url == "https://lucas.example/"
+    assert author.profile_url == "https://lucas.example/"
+    assert author.external_id == scoped(server, "https://lucas.example/")
     assert (author.handle, author.display_name) == ("Lucas Moreau", "Lucas Moreau")
-    assert author.email == "lucas.moreau@lucas.example"
+    assert author.email == ""  # <email> in an Atom entry is never passed on
 
     assert team.created_at == utc(2026, 11, 20, 9, 0)  # only <updated>
     assert team.text == "Team post without its own author\n\nPlain & simple <not a tag>."
     assert team.author.display_name == "Acme Blog Team"  # the feed's author
-    assert team.author.external_id == "https://blog.example/team"
+    assert team.author.external_id == scoped(server, "https://blog.example/team")
 
 
 def test_youtube_channel_feed(server):
@@ -159,7 +172,8 @@ def test_youtube_channel_feed(server):
         "How we make coffee in a tiny kitchen. Beans: Acme Ethiopian."
     )
     channel = "https://www.youtube.com/channel/UCtinyhometours0000000000"
-    assert video.author.external_id == video.author.profile_url == channel
+    assert video.author.profile_url == channel
+    assert video.author.external_id == scoped(server, channel)
     assert video.author.display_name == "Tiny Home Tours"
 
 
@@ -184,12 +198,36 @@ def test_empty_feed(server):
     assert json.loads(page.cursor) == {"e": '"e1"', "m": "", "s": []}
 
 
-def test_entry_without_valid_date_is_skipped_and_counted(server):
-    serve(server, "no_date.xml")
+def test_entries_without_a_readable_date_are_dated_when_first_seen(server, monkeypatch):
+    serve(server, "no_date.xml", headers={"ETag": '"d1"'}, times=1)
+    serve(server, "no_date.xml", headers={"ETag": '"d2"'})  # same document, new ETag
+    before = datetime.now(timezone.utc).replace(microsecond=0)
     page = make(server).fetch(None)
-    assert ids(page) == ["d-1", "d-4"]
-    assert page.skipped == 2
-    assert page.problems == ("entry 2: no date", "entry 3: unreadable date 'sometime last week'")
+    # dated ones by their date, oldest first; the two dateless ones seen now, last
+    assert ids(page) == ["d-1", "d-4", "d-3", "d-2"]
+    assert (page.skipped, page.problems) == (0, ())
+    first_seen = page.items[2].created_at
+    assert page.items[3].created_at == first_seen
+    assert before <= first_seen <= datetime.now(timezone.utc)
+    state = json.loads(page.cursor)
+    assert len(state["d"]) == 2 and set(state["d"]) <= set(state["s"])
+
+    again = make(server).fetch(page.cursor)
+    assert ids(again) == []  # never a second interaction
+    assert json.loads(again.cursor)["d"] == state["d"]  # the first-seen times kept
+
+
+def test_first_seen_date_survives_paging(server, monkeypatch):
+    serve(server, "no_date.xml")
+    clock = [1_800_000_000]
+    monkeypatch.setattr(feed_module, "_now", lambda: clock[0])
+    connector = make(server, limit=3)
+    first = connector.fetch(None)
+    assert ids(first) == ["d-1", "d-4", "d-3"]
+    clock[0] += 3600  # an hour later, the rest of the backlog
+    second = connector.fetch(first.cursor)
+    assert ids(second) == ["d-2"]
+    assert second.items[0].created_at == first.items[2].created_at == utc(2027, 1, 15, 8, 0)
 
 
 def test_javascript_and_data_links_are_never_urls(server):
@@ -210,6 +248,233 @@ def test_html_and_script_in_summaries_become_plain_text(server):
     assert item.text == 'Bold title\n\nLoved it\n\n5 < 6 & "ok"'
     for bad in ("<", "script", "cookie", "onerror", "display:none", "steal"):
         assert bad not in item.text.replace("5 < 6", "")
+
+
+# -- feeds as they are in the wild (issue 18) -------------------------------------------
+
+
+def test_shop_reviews_with_html_entities_and_no_dates(server):
+    serve(server, "shop_reviews.rss")
+    before = datetime.now(timezone.utc).replace(microsecond=0)
+    page = make(server).fetch(None)
+
+    # no dates: all seen now; oldest first means the document's order reversed
+    assert ids(page) == [
+        "review-7779",
+        "https://shop.example/acme/reviews/7780?ref=rss&utm_source=feed",
+        "review-7781",
+    ]
+    assert page.skipped == 1
+    assert page.problems == ("entry 3 skipped: no id and no http(s) link",)
+    mugs, grinder, roast = page.items
+    assert {item.created_at for item in page} == {roast.created_at}
+    assert before <= roast.created_at <= datetime.now(timezone.utc)
+    assert roast.text == (
+        "Ethiopian roast\u00a0\u2014 5\u00a0stars\u2026\n\n"
+        "Caf\u00e9 quality at home. Tom & Jerry approve\u00a0\u2615"
+    )
+    assert roast.author.display_name == "Ren\u00e9e B."
+    assert roast.url == "https://shop.example/acme/reviews/7781"
+    assert grinder.text == (
+        "Grinder \u2013 \u00abtoo loud\u00bb & slow\n\n"
+        "Two stars\u00a0\u2013 &bogus; entity \u2013 and a cp1252 dash"
+    )
+    assert grinder.author.display_name == "Marc \u00d8stergaard"
+    assert grinder.url == "https://shop.example/acme/reviews/7780?ref=rss&utm_source=feed"
+    assert mugs.text == "Mugs\n\nNice \u00a0 mugs & saucers"  # CDATA left as written
+    assert mugs.author.handle == "Acme Coffee \u2014 Customer reviews"  # the feed itself
+
+
+def test_reddit_comment_atom_feed(server):
+    serve(server, "reddit_comments.atom", headers={"Content-Type": "application/atom+xml"})
+    post, comment, deleted = make(server, kind="comment").fetch(None).items
+    assert (post.external_id, comment.external_id) == ("t3_1gxyz12", "t1_lz9k2ab")
+    assert comment.created_at == utc(2026, 11, 21, 19, 30)  # only <updated>
+    assert comment.text == (
+        "/u/lucas_m on Acme grinder: worth it?\n\n"
+        "Mine is fine after the firmware update & a cleaning."
+    )
+    assert comment.author.handle == "lucas_m"
+    assert comment.author.profile_url == "https://www.reddit.com/user/lucas_m"
+    assert deleted.author.handle == "Acme grinder: worth it? : Coffee"  # the thread
+
+
+def test_json_feed_1_1(server):
+    server.add(
+        "GET",
+        PATH,
+        body=load("jsonfeed_1_1.json"),
+        headers={"Content-Type": "application/feed+json"},
+    )
+    before = datetime.now(timezone.utc).replace(microsecond=0)
+    page = make(server).fetch(None)
+    assert ids(page) == [
+        "https://notes.example/2026/11/email-author",
+        "https://notes.example/2026/11/acme-v60",
+        "micro-2026-11-21-2",
+        "micro-undated",
+    ]
+    assert page.skipped == 2
+    assert page.problems == (
+        "entry 4 skipped: no id and no http(s) link",
+        "entry 5 skipped: not a JSON object",
+    )
+    claim, v60, micro, undated = page.items
+    assert v60.created_at == utc(2026, 11, 21, 6, 45)
+    assert v60.text == "Acme beans in a V60\n\nBright\u00a0and sweet \u2014 recommended."
+    assert v60.raw_kind == "item"
+    assert (v60.author.display_name, v60.author.profile_url) == (
+        "Priya Natarajan",
+        "https://notes.example/priya",
+    )
+    assert micro.url == server.url + "/micro/2026-11-21-2"  # relative to the feed
+    assert micro.created_at == utc(2026, 11, 21, 12, 0)
+    assert micro.author.display_name == "Brewing Notes"  # the feed's authors
+    assert undated.created_at >= before
+    assert (claim.author.handle, claim.author.profile_url, claim.author.email) == (
+        "Jane Doe",
+        "",  # mailto: is no profile
+        "",
+    )
+
+
+def test_json_feed_1_0_sniffed_without_its_content_type(server):
+    server.add("GET", PATH, body=load("jsonfeed_1_0.json"), headers={"Content-Type": "text/plain"})
+    first, second = make(server).fetch(None).items
+    assert (first.external_id, second.external_id) == ("1", "2")  # 1.0 allowed numbers
+    assert first.text == "First post & hello"
+    assert first.author.display_name == "Guest Writer"
+    assert second.author.display_name == "Sam Lee"  # the feed's author (1.0 spelling)
+    assert second.url == ""
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (b'{"version": "https://jsonfeed.org/version/1.1", "items": {}}', "no list of items"),
+        (b'["https://jsonfeed.org/version/1.1"]', "not a JSON object"),
+        (b'{"version": "https://jsonfeed.org/version/1.1", "items": [', "not valid JSON"),
+        (b"[" * 100_000, "not valid JSON"),
+    ],
+)
+def test_broken_json_feeds_are_payload_errors(server, body, reason):
+    server.add("GET", PATH, body=body, headers={"Content-Type": "application/feed+json"})
+    with pytest.raises(errors.PayloadError, match=reason):
+        make(server).fetch(None)
+
+
+def test_atom_0_3(server):
+    serve(server, "atom03.xml", headers={"Content-Type": "application/atom+xml"})
+    espresso, guest = make(server).fetch(None).items
+    assert espresso.external_id == "tag:diary.example,2026:/2026/11/acme-espresso"
+    assert espresso.created_at == utc(2026, 11, 20, 8, 0)  # <issued>
+    assert (
+        espresso.text
+        == "Dialing in the Acme espresso blend\n\n18 g in, 36 g out, 28\u00a0s. Lovely."
+    )
+    assert espresso.url == "https://diary.example/2026/11/acme-espresso"
+    assert espresso.raw_kind == "entry"
+    noor = espresso.author  # the feed's author, <url> read as <uri>, no email
+    assert (noor.display_name, noor.profile_url, noor.email) == (
+        "Noor Haddad",
+        "https://diary.example/about",
+        "",
+    )
+    assert guest.created_at == utc(2026, 11, 21, 8, 0)  # only <modified>
+    assert guest.text == "A guest post\n\nPlain summary <not a tag>"
+    assert guest.url == server.url + "/2026/11/guest"
+    assert guest.author.display_name == "Guest Barista"
+
+
+def test_rss_1_0_rdf(server):
+    serve(server, "rss1_rdf.xml", headers={"Content-Type": "application/rdf+xml"})
+    roast, subscription = make(server).fetch(None).items
+    assert roast.external_id == roast.url == "https://forum.example/t/811"
+    assert roast.created_at == utc(2026, 11, 20, 8, 0)
+    assert roast.text == "Roast dates on Acme bags\n\nMine said roasted 3 days ago."
+    assert roast.author.display_name == "Mo Adeyemi"
+    assert subscription.author.handle == "kettle_kid"
+
+
+def test_rss_0_90_items_are_read_and_dated_when_first_seen(server):
+    serve(server, "rss090.rdf")
+    page = make(server).fetch(None)
+    assert ids(page) == ["https://oldnews.example/acme-race", "https://oldnews.example/acme-shop"]
+    assert page.items[0].author.display_name == "Old news"
+
+
+def test_rss_2_0_with_a_default_namespace(server):
+    serve(server, "rss2_namespaced.xml")
+    (item,) = make(server).fetch(None).items
+    assert item.external_id == "https://log.example/2026/11/21"
+    assert item.created_at == utc(2026, 11, 21, 6, 0)
+    assert item.text == "Acme green beans arrived"
+    assert item.author.display_name == "Ines Carvalho"
+
+
+WINDOWS_1252_TITLE = "\u201cTr\u00e8s bon caf\u00e9\u201d, livr\u00e9 \u00e0 l\u2019heure"
+
+
+@pytest.mark.parametrize(
+    ("declaration", "content_type"),
+    [
+        ('encoding="windows-1252"', "application/rss+xml"),  # the XML declaration
+        ('encoding="iso-8859-1"', "application/rss+xml"),  # latin-1 label, 1252 bytes
+        ("", "application/rss+xml; charset=windows-1252"),  # the HTTP header only
+        ('encoding="UTF-8"', "text/xml; charset=Windows-1252"),  # header beats a wrong one
+        ("", "application/rss+xml"),  # nothing said: detected
+        ('encoding="UTF-8"', "application/rss+xml"),  # a wrong declaration: detected
+    ],
+)
+def test_windows_1252_feed(server, declaration, content_type):
+    body = load("windows1252.xml").replace(b'encoding="windows-1252"', declaration.encode())
+    server.add("GET", PATH, body=body, headers={"Content-Type": content_type})
+    (item,) = make(server).fetch(None).items
+    assert item.text.startswith(WINDOWS_1252_TITLE + "\n\n")
+    assert item.text.endswith("cr\u00e8me br\u00fbl\u00e9e \u2013 5 \u20ac")
+    assert item.author.display_name == "Am\u00e9lie Poulain"
+
+
+def test_utf8_bytes_win_over_a_wrong_single_byte_label(server):
+    body = load("windows1252.xml").decode("cp1252")
+    body = body.encode("utf-8")  # still declares windows-1252
+    server.add("GET", PATH, body=body, headers={"Content-Type": "text/xml; charset=iso-8859-1"})
+    (item,) = make(server).fetch(None).items
+    assert item.text.startswith(WINDOWS_1252_TITLE)
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be", "utf-32"])
+def test_utf16_and_utf32_feeds(server, encoding):
+    text = load("windows1252.xml").decode("cp1252").replace("windows-1252", encoding)
+    server.add("GET", PATH, body=text.encode(encoding))
+    (item,) = make(server).fetch(None).items
+    assert item.text.startswith(WINDOWS_1252_TITLE)
+
+
+def test_control_characters_and_bad_references_do_not_sink_a_feed(server):
+    body = load("rss2.xml").replace(b"Great roast", b"Great\x0b roast&#0;&#xD800;", 1)
+    server.add("GET", PATH, body=body)
+    page = make(server).fetch(None)
+    assert page.items[-1].text.startswith("Great roast\ufffd\ufffd, fast delivery")
+
+
+def test_html_entities_never_open_the_door_to_declared_ones():
+    # an HTML name is rewritten to a character reference, never looked up anywhere;
+    # a name declared in the DOCTYPE is still refused as a declaration
+    body = (
+        b'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY nbsp "&#38;#60;script&#62;">]>'
+        b"<rss><channel><title>a&nbsp;b</title></channel></rss>"
+    )
+    with pytest.raises(errors.PayloadError, match="declares entities"):
+        parse_feed(body)
+
+
+def test_every_html5_name_reads_as_its_characters():
+    names = sorted({name.rstrip(";") for name in html5 if name.endswith(";")})
+    title = "".join(f"&{name};" for name in names)
+    root = parse_feed(f"<rss><channel><title>{title}</title></channel></rss>".encode())
+    expected = "".join(html5[name + ";"] for name in names)
+    assert root.findtext("channel/title") == expected
 
 
 # -- conditional GET and the cursor ---------------------------------------------------
@@ -332,7 +597,7 @@ def test_doctype_without_entities_is_fine():
     [
         ("truncated.xml", "not well-formed XML"),
         ("not_xml.html", "not well-formed XML"),
-        ("not_a_feed.xml", "not an RSS or Atom feed"),
+        ("not_a_feed.xml", "not an RSS, Atom or JSON feed"),
     ],
 )
 def test_broken_documents_are_payload_errors(server, name, reason):
@@ -344,9 +609,12 @@ def test_broken_documents_are_payload_errors(server, name, reason):
 def test_non_xml_and_empty_bodies(server):
     server.add("GET", PATH, body='{"items": []}', times=1)
     server.add("GET", PATH, body="", times=1)
-    with pytest.raises(errors.PayloadError, match="not well-formed XML"):
+    server.add("GET", PATH, body="plain words", times=1)
+    with pytest.raises(errors.PayloadError, match="not a JSON Feed"):
         make(server).fetch(None)
     with pytest.raises(errors.PayloadError, match="empty"):
+        make(server).fetch(None)
+    with pytest.raises(errors.PayloadError, match="not well-formed XML"):
         make(server).fetch(None)
 
 
@@ -428,3 +696,122 @@ def test_dates_rfc822_and_iso():
 def test_html_to_text():
     assert html_to_text("<p>a</p><script>x()</script><p>b &amp; c</p>") == "a\n\nb & c"
     assert html_to_text("no markup") == "no markup"
+
+
+# -- redirects (issue 11, finding 7: SSRF) ----------------------------------------------
+
+PUBLIC = "93.184.215.14"
+
+
+def pretend_public(connector, **extra):
+    """Make the connector believe the FakeServer's 127.0.0.1 is a public host."""
+    names = {"127.0.0.1": [PUBLIC], **extra}
+
+    def resolver(host, port):
+        if host in names:
+            return list(names[host])
+        return resolve_host(host, port)
+
+    connector.resolver = resolver
+    return connector
+
+
+def test_loopback_feed_follows_its_redirects(server):
+    server.add("GET", "/old.xml", status=301, headers={"Location": PATH})
+    serve(server, "rss2.xml")
+    connector = FeedConnector(base_url=server.url + "/old.xml", timeout=TIMEOUT)
+    page = connector.fetch(None)
+    assert len(page) == 3
+    assert [r.path for r in server.requests] == ["/old.xml", PATH]
+
+
+@pytest.mark.parametrize(
+    ("location", "reason"),
+    [
+        ("http://169.254.169.254/latest/meta-data/", "link-local address: refused"),
+        ("http://10.0.0.7/feed.xml", "private address: refused"),
+        ("http://inward.example:{port}/feed.xml", "loopback address: refused"),
+        ("file:///etc/passwd", "only http"),
+    ],
+)
+def test_public_feed_redirecting_inward_is_refused(server, location, reason):
+    port = server.url.rsplit(":", 1)[1]
+    server.add("GET", "/moved.xml", status=302, headers={"Location": location.format(port=port)})
+    serve(server, "rss2.xml")
+    connector = FeedConnector(base_url=server.url + "/moved.xml", timeout=TIMEOUT)
+    pretend_public(connector, **{"inward.example": ["127.0.0.1"]})
+    with pytest.raises(errors.ConnectorError, match=reason) as info:
+        connector.fetch(None)
+    assert not isinstance(info.value, errors.TransientError)  # refused, not "try later"
+    assert [r.path for r in server.requests] == ["/moved.xml"]
+
+
+def test_public_feed_redirecting_to_public_is_followed(server):
+    server.add("GET", "/moved.xml", status=307, headers={"Location": PATH})
+    serve(server, "rss2.xml")
+    connector = pretend_public(FeedConnector(base_url=server.url + "/moved.xml", timeout=TIMEOUT))
+    assert len(connector.fetch(None)) == 3
+
+
+def test_feed_configured_on_an_internal_address_is_refused():
+    for url in ("http://169.254.169.254/latest/meta-data/", "http://10.0.0.5/feed.xml"):
+        with pytest.raises(errors.ConnectorError, match="refused"):
+            FeedConnector(base_url=url, timeout=TIMEOUT).fetch(None)
+
+
+# -- identity (issue 11, finding 6: a feed proves nothing) ------------------------------
+
+
+def test_an_address_in_an_entry_is_never_proof_of_identity(server):
+    serve(server, "rss2.xml")  # "douglas.fletcher@mail.test (Douglas F.)"
+    server.add("GET", "/atom.xml", body=load("atom.xml"))  # <email>lucas.moreau@...
+    grinder = make(server).fetch(None).items[1]
+    lucas = FeedConnector(base_url=server.url + "/atom.xml", timeout=TIMEOUT).fetch(None).items[1]
+    index = PartnerIndex(
+        [
+            Candidate(7, "Douglas Fletcher", email="douglas.fletcher@mail.test"),
+            Candidate(8, "Lucas Moreau", email="lucas.moreau@lucas.example"),
+        ]
+    )
+    assert index.match(grinder.author) is None  # the address matched nobody
+    match = index.match(lucas.author)  # the same name is a suggestion, nothing more
+    assert (match.partner_id, match.reason, match.confirmed) == (8, REASON_SAME_NAME, False)
+
+
+def test_the_same_author_name_in_two_feeds_is_two_authors(server):
+    serve(server, "rss2.xml")
+    server.add("GET", "/other.xml", body=load("rss2.xml"))
+    here = make(server).fetch(None).items[2].author
+    there = FeedConnector(base_url=server.url + "/other.xml", timeout=TIMEOUT)
+    there = there.fetch(None).items[2].author
+    assert here.handle == there.handle == "Hannah K."
+    assert here.external_id != there.external_id
+    assert here.external_id == scoped(server, "Hannah K.")
+    assert there.external_id == scoped(server, "Hannah K.", "/other.xml")
+
+
+def test_every_skipped_entry_says_why_and_is_counted(server):
+    nameless = "".join(f"<item><title>t{n}</title></item>" for n in range(25))
+    body = f"<rss><channel><title>S</title>{nameless}<item><guid>ok</guid></item></channel></rss>"
+    server.add("GET", PATH, body=body)
+    page = make(server).fetch(None)
+    assert ids(page) == ["ok"]
+    assert page.skipped == 25
+    assert page.problems[0] == "entry 1 skipped: no id and no http(s) link"
+    assert page.problems[19] == "entry 20 skipped: no id and no http(s) link"
+    assert page.problems[20:] == ("5 more entries skipped",)
+
+
+def test_a_noreply_address_is_nobody(server):
+    body = (
+        "<rss><channel><title>Shop</title><item><guid>n-1</guid>"
+        "<author>noreply@shop.example</author></item>"
+        "<item><guid>n-2</guid><author>jane@shop.example</author></item></channel></rss>"
+    )
+    server.add("GET", PATH, body=body)
+    jane, nobody = make(server).fetch(None).items
+    assert nobody.author.external_id == server.url + PATH  # the feed itself
+    assert (jane.author.handle, jane.author.email) == ("jane", "")
+    digest = hashlib.sha256(b"jane@shop.example").hexdigest()
+    assert jane.author.external_id == scoped(server, f"email-sha256:{digest}")
+    assert "jane@" not in jane.author.external_id
