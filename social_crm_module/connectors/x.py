@@ -5,10 +5,12 @@ user-context keys; writing (reply, like, repost, DM) always uses the user contex
 
 How tweepy is tamed, without patching it:
 
-- **Timeout and base URL.** ``tweepy.Client`` builds its own ``requests.Session``,
-  sets no timeout and hardcodes ``https://api.twitter.com``. We replace
-  ``client.session`` with :class:`_XSession`, a thin wrapper around the injected
-  session whose ``request()`` adds ``self.timeout`` to every call that has none and
+- **Timeout, size cap and base URL.** ``tweepy.Client`` builds its own
+  ``requests.Session``, sets no timeout and hardcodes ``https://api.twitter.com``.
+  We replace ``client.session`` with :class:`_XSession`, a thin wrapper around the
+  injected session whose ``request()`` sends every call through
+  :func:`..http.send` (a total deadline of ``self.timeout``, the body read within
+  its byte cap, no redirects followed: the credentials go only to ``base_url``) and
   swaps tweepy's host for ``base_url`` (so tests point it at 127.0.0.1). The OAuth
   1.0a signature is computed by requests on the rewritten URL, i.e. on the URL that
   is really sent.
@@ -54,7 +56,7 @@ from ..errors import (
     RateLimited,
     TransientError,
 )
-from ..http import retry_at_from_headers
+from ..http import retry_at_from_headers, send
 from ..interaction import Author, Interaction, Kind, Network, Page, parse_datetime
 from ..text import x_length
 from .base import Connector, batched
@@ -112,8 +114,9 @@ if not any(isinstance(f, _RedactBearer) for f in _tweepy_log.filters):
 
 
 class _XSession:
-    """What tweepy sees as ``client.session``: the injected session, with a timeout
-    on every call and tweepy's fixed host replaced by the connector's base URL."""
+    """What tweepy sees as ``client.session``: the injected session behind the HTTP
+    choke point (total deadline, byte cap, no redirects), with tweepy's fixed host
+    replaced by the connector's base URL."""
 
     def __init__(self, session: requests.Session, base_url: str, timeout: float) -> None:
         self.session = session
@@ -123,9 +126,9 @@ class _XSession:
     def request(self, method: str, url: str, **kwargs: Any) -> requests.Response:
         if url.startswith(TWEEPY_HOST + "/") and self.base_url != TWEEPY_HOST:
             url = self.base_url + url[len(TWEEPY_HOST) :]
-        if kwargs.get("timeout") is None:
-            kwargs["timeout"] = self.timeout
-        return self.session.request(method, url, **kwargs)
+        timeout = kwargs.pop("timeout", None) or self.timeout
+        kwargs["allow_redirects"] = False
+        return send(self.session, method, url, timeout=timeout, network="x", **kwargs)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.session, name)

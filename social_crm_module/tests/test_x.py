@@ -97,7 +97,8 @@ def test_session_wrapper_rewrites_host_and_sets_timeout():
             self.calls = []
 
         def request(self, method, url, **kwargs):
-            self.calls.append((method, url, kwargs))
+            self.calls.append((method, url, kwargs["timeout"], kwargs["allow_redirects"]))
+            assert callable(kwargs["hooks"]["response"][0])  # the bounded body reader
             return "response"
 
     spy = Spy()
@@ -108,8 +109,8 @@ def test_session_wrapper_rewrites_host_and_sets_timeout():
         "GET", "https://api.twitter.com/2/users/me", timeout=9
     )
     assert spy.calls == [
-        ("GET", "http://127.0.0.1:8080/2/users/me?x=1", {"timeout": 1.5}),
-        ("GET", "https://api.twitter.com/2/users/me", {"timeout": 9}),
+        ("GET", "http://127.0.0.1:8080/2/users/me?x=1", 1.5, False),
+        ("GET", "https://api.twitter.com/2/users/me", 9, False),
     ]
 
 
@@ -840,3 +841,31 @@ def test_reply_length_is_counted_the_way_x_counts_it():
     assert connector.check_text("日" * 140) == "日" * 140
     with pytest.raises(ValueError, match="at most 280 characters, this text has 282"):
         connector.check_text("日" * 141)
+
+
+# -- bounded responses (issue 11) ----------------------------------------------------------
+
+
+def test_oversized_response_is_a_payload_error(server):
+    # tweepy reads through the injected session: the cap applies to it too
+    body = b'{"data": [], "meta": {"pad": "' + b"x" * (6 * 1024 * 1024) + b'"}}'
+    server.add("GET", MENTIONS, body=body, chunked=True)
+    with pytest.raises(errors.PayloadError, match="larger than"):
+        make(server).fetch(None)
+
+
+def test_slow_drip_hits_the_total_deadline(server):
+    body = json.dumps(load("mentions_empty")).encode() + b" " * 200
+    server.add("GET", MENTIONS, body=body, drip=0.2, headers={"Content-Type": "application/json"})
+    started = time.monotonic()
+    with pytest.raises(errors.TransientError, match=r"no answer within 1s"):
+        make(server, timeout=1).fetch(None)
+    assert time.monotonic() - started < 1.8
+
+
+def test_redirects_are_not_followed(server):
+    # the credentials go only where the base URL points, never where a 3xx says
+    server.add("GET", MENTIONS, status=302, headers={"Location": server.url + "/elsewhere"})
+    with pytest.raises(errors.ConnectorError):
+        make(server).fetch(None)
+    assert [r.path for r in server.requests] == [MENTIONS]
