@@ -12,6 +12,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+from .urls import clean_url
+
 
 class Network(str, enum.Enum):
     X = "x"
@@ -63,6 +65,14 @@ class Author:
     verified_links: tuple[str, ...] = ()
     #: an email address the network itself exposes (rare: some feeds, some APIs)
     email: str = ""
+
+    def __post_init__(self) -> None:
+        # the browser loads the avatar and people open the profile from the CRM:
+        # https only, whatever a connector passed (anything else becomes "")
+        for name in ("profile_url", "avatar_url"):
+            value = getattr(self, name)
+            if value:
+                object.__setattr__(self, name, clean_url(value, https_only=True))
 
 
 @dataclass(frozen=True, slots=True)

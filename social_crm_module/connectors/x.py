@@ -59,6 +59,7 @@ from ..errors import (
 from ..http import retry_at_from_headers, send
 from ..interaction import Author, Interaction, Kind, Network, Page, parse_datetime
 from ..text import x_length
+from ..urls import clean_url
 from .base import Connector, batched
 
 #: the host tweepy's Client hardcodes in ``BaseClient.request``
@@ -154,8 +155,8 @@ class XConnector(Connector):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        if not self.base_url.startswith(("https://", "http://")):
-            raise ValueError("x: the base URL must be http(s)")
+        if not clean_url(self.base_url):
+            raise ValueError("x: the base URL must be an http(s) URL, without credentials")
         if not self.timeout or self.timeout <= 0:
             raise ValueError("a positive timeout is required")
         creds = self.credentials
@@ -698,10 +699,6 @@ def _tweet_url(handle: str, tweet_id: str) -> str:
     return f"{WEB}/i/web/status/{tweet_id}"
 
 
-def _http_url(value: Any) -> str:
-    return value if isinstance(value, str) and value.startswith(("https://", "http://")) else ""
-
-
 def _author(raw: Any) -> Author | None:
     """An X v2 user object as an :class:`Author`, or None when it has no id/username."""
     if not isinstance(raw, dict):
@@ -718,11 +715,11 @@ def _author(raw: Any) -> Author | None:
     urls = url_entity.get("urls") if isinstance(url_entity, dict) else None
     for entry in urls if isinstance(urls, list) else ():
         if isinstance(entry, dict):
-            website = _http_url(entry.get("expanded_url")) or _http_url(entry.get("url"))
+            website = clean_url(entry.get("expanded_url")) or clean_url(entry.get("url"))
             if website:
                 break
     if not website:
-        website = _http_url(raw.get("url"))
+        website = clean_url(raw.get("url"))
     name = raw.get("name")
     return Author(
         network=Network.X,
@@ -731,6 +728,6 @@ def _author(raw: Any) -> Author | None:
         display_name=name if isinstance(name, str) else "",
         profile_url=f"{WEB}/{username}",
         followers_count=followers if isinstance(followers, int) else None,
-        avatar_url=_http_url(raw.get("profile_image_url")),
+        avatar_url=clean_url(raw.get("profile_image_url"), https_only=True),
         website=website,
     )
