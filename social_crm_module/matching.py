@@ -56,6 +56,22 @@ _X_RESERVED = frozenset(
         "account",
         "download",
         "jobs",
+        "bookmarks",
+        "lists",
+        "communities",
+        "premium",
+        "premium_sign_up",
+        "help",
+        "rules",
+        "oauth",
+        "oauth2",
+        "following",
+        "followers",
+        "trends",
+        "topics",
+        "moments",
+        "spaces",
+        "grok",
     }
 )
 _X_HOSTS = frozenset(
@@ -214,6 +230,9 @@ def parse_profile_url(url: str) -> tuple[Network, str]:
     """
     host, path = _split_profile_url(url)
     segments = [unquote(s) for s in path.split("/") if s]
+    if any(ch.isspace() or not ch.isprintable() for s in segments[:2] for ch in s):
+        # decoded, "acme%0A" would be stripped into a valid-looking "acme"
+        raise ValueError("a profile URL's path cannot contain spaces or control characters")
 
     if host in _X_HOSTS:
         if not segments:

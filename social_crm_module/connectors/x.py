@@ -93,7 +93,8 @@ EXPANSIONS = (
 
 MENTIONS, SEARCH = "m", "s"
 _ID = re.compile(r"^[0-9]{1,25}$")
-_HANDLE = re.compile(r"^[A-Za-z0-9_]{1,50}$")
+#: an X username: 1 to 15 letters, digits or underscores (nothing else is a user)
+_HANDLE = re.compile(r"^[A-Za-z0-9_]{1,15}$")
 
 
 class _RedactBearer(logging.Filter):
@@ -157,6 +158,9 @@ class XConnector(Connector):
         super().__init__(**kwargs)
         if not clean_url(self.base_url):
             raise ValueError("x: the base URL must be an http(s) URL, without credentials")
+        username = str(self.options.get("username") or "").strip().lstrip("@")
+        if username and not _HANDLE.match(username):
+            raise ValueError("x: the option username must be an X handle (1-15 letters, digits, _)")
         if not self.timeout or self.timeout <= 0:
             raise ValueError("a positive timeout is required")
         creds = self.credentials
@@ -503,7 +507,7 @@ class XConnector(Connector):
         )
 
     def _brand(self) -> Author:
-        handle = str(self.options.get("username") or "").lstrip("@")
+        handle = str(self.options.get("username") or "").strip().lstrip("@")
         brand_id = str(self.options.get("user_id") or "")
         return Author(
             network=Network.X,
@@ -700,13 +704,16 @@ def _tweet_url(handle: str, tweet_id: str) -> str:
 
 
 def _author(raw: Any) -> Author | None:
-    """An X v2 user object as an :class:`Author`, or None when it has no id/username."""
+    """An X v2 user object as an :class:`Author`, or None without a valid id; a
+    username that is not an X handle is dropped (the person is then known by id)."""
     if not isinstance(raw, dict):
         return None
     user_id = str(raw.get("id") or "")
-    username = raw.get("username")
-    if not _ID.match(user_id) or not isinstance(username, str) or not username:
+    if not _ID.match(user_id):
         return None
+    username = raw.get("username")
+    if not isinstance(username, str) or not _HANDLE.match(username):
+        username = ""  # not an X username: the person is known by id only
     metrics = raw.get("public_metrics")
     followers = metrics.get("followers_count") if isinstance(metrics, dict) else None
     website = ""
@@ -726,7 +733,7 @@ def _author(raw: Any) -> Author | None:
         external_id=user_id,
         handle=username,
         display_name=name if isinstance(name, str) else "",
-        profile_url=f"{WEB}/{username}",
+        profile_url=f"{WEB}/{username}" if username else f"{WEB}/i/user/{user_id}",
         followers_count=followers if isinstance(followers, int) else None,
         avatar_url=clean_url(raw.get("profile_image_url"), https_only=True),
         website=website,

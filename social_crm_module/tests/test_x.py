@@ -13,7 +13,7 @@ import requests
 
 from social_crm_module import errors
 from social_crm_module.connectors import connector_class
-from social_crm_module.connectors.x import XConnector, _XSession
+from social_crm_module.connectors.x import XConnector, _author, _XSession
 from social_crm_module.interaction import Kind, Network
 from social_crm_module.testing import FakeServer
 from social_crm_module.text import x_length
@@ -869,3 +869,36 @@ def test_redirects_are_not_followed(server):
     with pytest.raises(errors.ConnectorError):
         make(server).fetch(None)
     assert [r.path for r in server.requests] == [MENTIONS]
+
+
+# -- usernames (issue 11, finding 17) --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "username", ["a" * 16, "no way", "../i/flow", "<script>", "jöhn", "", "john-doe", 42]
+)
+def test_author_with_an_invalid_username_has_no_handle(username):
+    author = _author({"id": "42", "username": username, "name": "Someone"})
+    assert author is not None and author.external_id == "42"
+    assert author.handle == ""
+    assert author.profile_url == "https://x.com/i/user/42"
+
+
+def test_author_keeps_a_valid_username_as_written():
+    author = _author({"id": "42", "username": "Alice_99", "name": "Alice"})
+    assert (author.handle, author.profile_url) == ("Alice_99", "https://x.com/Alice_99")
+
+
+def test_profiles_never_ask_for_an_invalid_username(server):
+    server.add("GET", "/2/users/by", json={"data": []})
+    list(make(server).profiles(["a" * 16, "@" + "b" * 20, "x.com/home", "ok_name"]))
+    (request,) = server.requests_to("/2/users/by")
+    assert request.query["usernames"] == ["ok_name"]
+
+
+def test_brand_username_option_must_be_an_x_handle(server):
+    with pytest.raises(ValueError, match="username"):
+        make(server, username="acme/../../evil")
+    with pytest.raises(ValueError, match="username"):
+        make(server, username="a" * 16)
+    assert make(server, username="@AcmeBrand")._brand().handle == "AcmeBrand"
