@@ -5,6 +5,11 @@ Matching is verifiable or it is a suggestion:
 - a link is *confirmed* only on a signal the network itself vouches for: an email
   address it exposes, a Bluesky handle that is the partner's website domain, a
   Mastodon profile link verified (rel=me) to the partner's website domain;
+- a website is a site only when one party controls it (see :func:`site_of`): a
+  public suffix (``co.uk``, and the hosting suffixes of the Public Suffix List's
+  private section: ``github.io``, ``blogspot.com``, ``netlify.app`` ...) is nobody's,
+  and a person's page on a shared host (``linktr.ee/name``, ``github.com/name``,
+  ``instance.example/@name``) proves nothing about the host;
 - a same-name match is only a *suggestion* (``confirmed=False``) that a user
   confirms or rejects;
 - when a signal points at more than one partner, nobody is linked.
@@ -21,6 +26,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from email.utils import getaddresses
 from urllib.parse import unquote, urlsplit
+
+from publicsuffixlist import PublicSuffixList
 
 from .interaction import Author, Network
 
@@ -263,26 +270,113 @@ def parse_profile_url(url: str) -> tuple[Network, str]:
 
 def domain_of(url_or_host: str) -> str:
     """``'https://www.Example.com:8080/x'`` -> ``'example.com'``; ``''`` if invalid."""
-    if not isinstance(url_or_host, str):
-        return ""
-    text = url_or_host.strip()
+    return _host_and_path(url_or_host)[0]
+
+
+def _host_and_path(url_or_host: str) -> tuple[str, str]:
+    """(lowercase host without ``www.``, path with query) of an http(s) URL or a bare
+    host; ``("", "")`` if it is neither."""
+    text = url_or_host.strip() if isinstance(url_or_host, str) else ""
     if not text:
-        return ""
+        return "", ""
     if "://" not in text:
         if ":" in text.split("/", 1)[0] and not re.match(r"^[^:/]+:\d+(?:/|$)", text):
-            return ""  # another scheme (mailto:, javascript:, ...)
+            return "", ""  # another scheme (mailto:, javascript:, ...)
         text = "//" + text
     try:
         parts = urlsplit(text)
         host = parts.hostname or ""
     except ValueError:
-        return ""
+        return "", ""
     if parts.scheme and parts.scheme.lower() not in ("http", "https"):
-        return ""
+        return "", ""
     host = host.lower().rstrip(".")
     if host.startswith("www."):
         host = host[4:]
-    return host if _valid_host(host) else ""
+    if not _valid_host(host):
+        return "", ""
+    return host, parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+#: The Public Suffix List as the library ships it (never fetched at run time), with
+#: and without its private section (the hosting platforms' suffixes).
+_PSL = PublicSuffixList()
+_PSL_ICANN = PublicSuffixList(only_icann=True)
+
+#: Shared hosts the Public Suffix List cannot know, because people get *paths* on
+#: them, not subdomains: link-in-bio services, and the big platforms where a
+#: person's page is ``host/name``. A path on one of them (by registrable domain)
+#: proves nothing about the host; subdomain-shared hosts (``github.io``,
+#: ``blogspot.com``, ``netlify.app`` ...) come from the PSL, not from here.
+PATH_SHARED_HOSTS = frozenset(
+    {
+        # link-in-bio services
+        "linktr.ee",
+        "lnk.bio",
+        "bio.link",
+        "beacons.ai",
+        "taplink.cc",
+        "about.me",
+        "campsite.bio",
+        "solo.to",
+        "msha.ke",
+        "linkin.bio",
+        "allmylinks.com",
+        "hoo.be",
+        # platforms with one page per person (or per site: sites.google.com/view/x)
+        "google.com",
+        "github.com",
+        "gitlab.com",
+        "bitbucket.org",
+        "codeberg.org",
+        "facebook.com",
+        "instagram.com",
+        "linkedin.com",
+        "x.com",
+        "twitter.com",
+        "threads.net",
+        "threads.com",
+        "youtube.com",
+        "tiktok.com",
+        "reddit.com",
+        "pinterest.com",
+        "medium.com",
+        "substack.com",
+        "patreon.com",
+        "ko-fi.com",
+        "buymeacoffee.com",
+        "bsky.app",
+        "t.me",
+        "wordpress.com",
+        "tumblr.com",
+    }
+)
+#: first path segments that are a person's page on any multi-user site
+_PERSON_SEGMENTS = frozenset({"users", "user", "u", "profile", "people", "members", "member"})
+
+
+def site_of(url_or_host: str) -> str:
+    """The host a website (or a verified link) can prove, or ``""`` if it proves nothing.
+
+    - the host must be under a public suffix of the Public Suffix List, and not be
+      one itself: ``co.uk``, ``github.io``, ``netlify.app`` are nobody's site, while
+      ``alice.github.io`` is Alice's (on a hosting suffix from the PSL's private
+      section the label under the suffix is the unit; another label is another site);
+    - a person's page on a shared host proves nothing about the host: any path on a
+      :data:`PATH_SHARED_HOSTS` host, and ``/@name``, ``/~name``, ``/users/name``
+      (and the like) on any host;
+    - IP addresses, ``localhost`` and non-http(s) URLs prove nothing.
+    """
+    host, path = _host_and_path(url_or_host)
+    if not host or _PSL.privatesuffix(host) is None:
+        return ""
+    registrable = _PSL_ICANN.privatesuffix(host) or ""
+    segments = [unquote(part) for part in path.split("?", 1)[0].split("/") if part]
+    if registrable in PATH_SHARED_HOSTS and (segments or "?" in path):
+        return ""
+    if segments and (segments[0][:1] in ("@", "~") or segments[0].lower() in _PERSON_SEGMENTS):
+        return ""
+    return host
 
 
 def name_key(name: str) -> str:
@@ -322,29 +416,6 @@ REASON_BLUESKY_DOMAIN = "bluesky_domain"
 REASON_MASTODON_VERIFIED_LINK = "mastodon_verified_link"
 REASON_SAME_NAME = "same_name"
 
-#: hosts many people share: a partner "website" on one of them proves nothing
-SHARED_HOSTS = frozenset(
-    {
-        "bsky.app",
-        "bsky.social",
-        "facebook.com",
-        "github.com",
-        "gitlab.com",
-        "instagram.com",
-        "linkedin.com",
-        "linktr.ee",
-        "medium.com",
-        "mastodon.social",
-        "substack.com",
-        "tiktok.com",
-        "twitter.com",
-        "x.com",
-        "youtube.com",
-        "wordpress.com",
-        "blogspot.com",
-    }
-)
-
 
 def _emails(value: str) -> set[str]:
     if not value:
@@ -377,9 +448,7 @@ class PartnerIndex:
         for cand in candidates:
             for email in _emails(cand.email):
                 _add(self._by_email, email, cand.partner_id)
-            domain = domain_of(cand.website)
-            if domain and domain not in SHARED_HOSTS:
-                _add(self._by_domain, domain, cand.partner_id)
+            _add(self._by_domain, site_of(cand.website), cand.partner_id)
             key = name_key(cand.name)
             if len(key.split()) >= 2:
                 _add(self._by_name, key, cand.partner_id)
@@ -403,7 +472,7 @@ class PartnerIndex:
                     ("http://", "https://")
                 ):
                     continue
-                ids = self._by_domain.get(domain_of(link))
+                ids = self._by_domain.get(site_of(link))
                 if ids:
                     found |= ids
             pid = _only(found)
@@ -422,6 +491,6 @@ class PartnerIndex:
             normalized = normalize_handle(Network.BLUESKY, handle or "")
         except ValueError:
             return None
-        if normalized.startswith("did:"):
-            return None
+        if normalized.startswith("did:") or site_of(normalized) != normalized:
+            return None  # a DID, or a hosting suffix itself (no one's site)
         return _only(self._by_domain.get(normalized))
