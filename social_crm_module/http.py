@@ -241,7 +241,7 @@ def json_body(response: requests.Response, network: str, what: str = "response")
     content = response.content
     try:
         return json.loads(content)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # nested too deep
         reason = type(exc).__name__
         raise PayloadError(f"{network}: {what} is not valid JSON ({reason})") from exc
 
@@ -339,7 +339,7 @@ def _error_detail(response: requests.Response) -> str:
         return ""
     try:
         body = json.loads(response.content)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return ""
     if not isinstance(body, dict):
         return ""

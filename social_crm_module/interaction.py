@@ -14,6 +14,12 @@ from datetime import datetime, timezone
 
 from .urls import clean_url
 
+#: the longest text an interaction keeps (characters); a network's own limits are
+#: far below it, so only a hostile or broken server is cut
+MAX_TEXT = 20_000
+#: the longest display name an author keeps (characters)
+MAX_NAME = 200
+
 
 class Network(str, enum.Enum):
     X = "x"
@@ -73,6 +79,8 @@ class Author:
             value = getattr(self, name)
             if value:
                 object.__setattr__(self, name, clean_url(value, https_only=True))
+        if len(self.display_name) > MAX_NAME:
+            object.__setattr__(self, "display_name", self.display_name[:MAX_NAME])
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +113,8 @@ class Interaction:
             raise ValueError("an interaction needs an external id")
         if self.created_at.tzinfo is None:
             raise ValueError("created_at must be timezone-aware")
+        if len(self.text) > MAX_TEXT:
+            object.__setattr__(self, "text", self.text[:MAX_TEXT])
 
 
 @dataclass(frozen=True, slots=True)

@@ -216,12 +216,12 @@ def _split_profile_url(url: str) -> tuple[str, str]:
         host = (parts.hostname or "").rstrip(".")
         parts.port  # noqa: B018  (raises ValueError on a bad port)
     except ValueError:
-        raise ValueError(f"not a valid URL: {text[:100]!r}") from None
+        raise ValueError("not a valid URL") from None  # never echoed: it may hold a password
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https"):
         raise ValueError(f"only http(s) profile URLs are accepted, not {scheme or 'no scheme'!r}")
     if not host:
-        raise ValueError(f"the URL has no host: {text[:100]!r}")
+        raise ValueError("the URL has no host")
     if parts.username or parts.password:
         raise ValueError("profile URLs must not carry a user name or password")
     return host, parts.path

@@ -165,7 +165,7 @@ class BlueskyConnector(Connector):
         name = ""
         try:
             body = response.json()
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested too deep
             body = None
         if isinstance(body, dict) and isinstance(body.get("error"), str):
             name = body["error"][:100]

@@ -234,7 +234,7 @@ class XConnector(Connector):
             raise _http_error(what, exc) from exc
         except requests.Timeout as exc:
             raise TransientError(f"x: {what}: no answer within {self.timeout:g}s") from exc
-        except ValueError as exc:  # requests.JSONDecodeError: a 2xx body that is not JSON
+        except (ValueError, RecursionError) as exc:  # not JSON (or nested too deep)
             raise PayloadError(f"x: {what} response is not valid JSON") from exc
         except requests.ConnectionError as exc:
             reason = type(exc).__name__
@@ -576,7 +576,7 @@ def _message(what: str, exc: tweepy.HTTPException) -> str:
     if not parts:  # X v2 problem bodies: {"title": ..., "detail": ...}
         try:
             body = exc.response.json()
-        except ValueError:
+        except (ValueError, RecursionError):
             body = None
         if isinstance(body, dict):
             parts = [body[k] for k in ("title", "detail") if isinstance(body.get(k), str)]

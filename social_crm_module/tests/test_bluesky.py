@@ -979,3 +979,9 @@ def test_huge_error_body_is_not_read_whole(server):
     finally:
         tracemalloc.stop()
     assert peak < 2_000_000
+
+
+def test_deeply_nested_error_body_is_not_a_crash(server):
+    server.add("GET", NOTIFICATIONS, status=400, body=b"[" * 60_000)
+    with pytest.raises(errors.ConnectorError):
+        make(server).fetch(None)

@@ -210,3 +210,21 @@ def test_error_body_is_read_with_a_small_cap(server, monkeypatch):
         request(new_session(), "GET", server.url + "/e", timeout=2, network="test")
     assert seen == [http_module.ERROR_MAX_BYTES]
     assert http_module.ERROR_MAX_BYTES <= 64 * 1024
+
+
+# -- siblings: deeply nested JSON is a payload error, not a crash -------------------------
+
+NESTED = b"[" * 200_000 + b"]" * 200_000
+
+
+def test_deeply_nested_json_is_a_payload_error(server):
+    server.add("GET", "/deep", body=NESTED, headers={"Content-Type": "application/json"})
+    response = request(new_session(), "GET", server.url + "/deep", timeout=5, network="test")
+    with pytest.raises(errors.PayloadError, match="not valid JSON"):
+        json_object(response, "test")
+
+
+def test_deeply_nested_error_body_still_maps_the_status(server):
+    server.add("GET", "/deep", status=503, body=b"[" * 60_000 + b"]" * 4_000)
+    with pytest.raises(errors.TransientError, match="HTTP 503"):
+        request(new_session(), "GET", server.url + "/deep", timeout=5, network="test")

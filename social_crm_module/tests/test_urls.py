@@ -1,9 +1,12 @@
 """One URL cleaner for every connector (issue 11, finding 16: https-only avatars)."""
 
+from datetime import datetime, timezone
+
 import pytest
 
 from social_crm_module.connectors import bluesky, mastodon, x
-from social_crm_module.interaction import Author, Network
+from social_crm_module.interaction import MAX_NAME, MAX_TEXT, Author, Interaction, Kind, Network
+from social_crm_module.matching import parse_profile_url
 from social_crm_module.urls import clean_url
 
 DID = "did:plc:abcdefghijklmnopqrstuvwx"
@@ -136,3 +139,35 @@ def test_connectors_share_one_url_cleaner():
 def test_base_url_goes_through_the_same_cleaner(connector_class, base_url):
     with pytest.raises(ValueError, match="http"):
         connector_class(base_url=base_url, options={"user_id": "1"})
+
+
+# -- siblings: what a network sends is bounded in the records; URLs never echo secrets --
+
+
+def test_records_bound_what_a_network_sends():
+    who = Author(
+        network=Network.MASTODON,
+        external_id="a@m.example",
+        handle="a@m.example",
+        display_name="N" * 100_000,
+    )
+    item = Interaction(
+        network=Network.MASTODON,
+        external_id="1",
+        kind=Kind.MENTION,
+        author=who,
+        created_at=datetime(2026, 1, 1, tzinfo=timezone.utc),
+        text="t" * 5_000_000,
+    )
+    assert len(item.author.display_name) == MAX_NAME <= 500
+    assert len(item.text) == MAX_TEXT <= 50_000
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["https://alice:s3cr3t-pw@[::1/@alice", "https://alice:s3cr3t-pw@/@alice"],
+)
+def test_profile_url_errors_never_echo_credentials(url):
+    with pytest.raises(ValueError) as info:
+        parse_profile_url(url)
+    assert "s3cr3t" not in str(info.value)

@@ -902,3 +902,13 @@ def test_brand_username_option_must_be_an_x_handle(server):
     with pytest.raises(ValueError, match="username"):
         make(server, username="a" * 16)
     assert make(server, username="@AcmeBrand")._brand().handle == "AcmeBrand"
+
+
+def test_deeply_nested_json_is_a_payload_error(server):
+    server.add("GET", MENTIONS, body=b"[" * 200_000 + b"]" * 200_000)
+    with pytest.raises(errors.PayloadError):
+        make(server).fetch(None)
+    server.reset()
+    server.add("GET", MENTIONS, status=401, body=b"[" * 60_000)
+    with pytest.raises(errors.ConnectorError):
+        make(server).fetch(None)
