@@ -115,10 +115,10 @@ def send(
     def read_body(response: requests.Response, *args: Any, **kw: Any) -> None:
         _bounded(response, max_bytes, deadline, timeout, network)
 
+    # ours first; then the call's and the session's own (requests would drop the
+    # session's response hooks once the call has some, so they are carried here)
     hooks = kwargs.pop("hooks", None) or {}
-    theirs = hooks.get("response") or []
-    if callable(theirs):
-        theirs = [theirs]
+    theirs = [*_hook_list(hooks), *_hook_list(getattr(session, "hooks", None))]
     hooks = {**hooks, "response": [read_body, *theirs]}
     try:
         return session.request(method, url, timeout=timeout, hooks=hooks, **kwargs)
@@ -128,6 +128,13 @@ def send(
         raise TransientError(f"{network}: connection failed ({type(exc).__name__})") from exc
     except requests.RequestException as exc:
         raise ConnectorError(f"{network}: request failed ({type(exc).__name__})") from exc
+
+
+def _hook_list(hooks: Any) -> list:
+    found = hooks.get("response") if isinstance(hooks, Mapping) else None
+    if callable(found):
+        return [found]
+    return list(found or [])
 
 
 def _bounded(

@@ -228,3 +228,19 @@ def test_deeply_nested_error_body_still_maps_the_status(server):
     server.add("GET", "/deep", status=503, body=b"[" * 60_000 + b"]" * 4_000)
     with pytest.raises(errors.TransientError, match="HTTP 503"):
         request(new_session(), "GET", server.url + "/deep", timeout=5, network="test")
+
+
+def test_session_and_call_hooks_still_run_after_the_bounded_read(server):
+    seen = []
+    session = new_session()
+    session.hooks["response"].append(lambda r, *a, **k: seen.append(("session", r.content)))
+    server.add("GET", "/h", json={"ok": 1})
+    request(
+        session,
+        "GET",
+        server.url + "/h",
+        timeout=2,
+        network="t",
+        hooks={"response": lambda r, *a, **k: seen.append(("call", r.content))},
+    )
+    assert seen == [("call", b'{"ok": 1}'), ("session", b'{"ok": 1}')]
