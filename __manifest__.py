@@ -19,7 +19,7 @@
         "utm",
     ],
     "external_dependencies": {
-        "python": ["requests", "lxml", "tweepy", "vaderSentiment"],
+        "python": ["requests", "lxml", "tweepy", "vaderSentiment", "publicsuffixlist"],
     },
     "data": [
         "security/social_crm_security.xml",

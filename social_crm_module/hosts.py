@@ -20,26 +20,32 @@ def valid_host(host: str) -> bool:
 
 def domain_of(url_or_host: str) -> str:
     """``'https://www.Example.com:8080/x'`` -> ``'example.com'``; ``''`` if invalid."""
-    if not isinstance(url_or_host, str):
-        return ""
-    text = url_or_host.strip()
+    return host_and_path(url_or_host)[0]
+
+
+def host_and_path(url_or_host: str) -> tuple[str, str]:
+    """(lowercase host without ``www.``, path with query) of an http(s) URL or a bare
+    host; ``("", "")`` if it is neither."""
+    text = url_or_host.strip() if isinstance(url_or_host, str) else ""
     if not text:
-        return ""
+        return "", ""
     if "://" not in text:
         if ":" in text.split("/", 1)[0] and not re.match(r"^[^:/]+:\d+(?:/|$)", text):
-            return ""  # another scheme (mailto:, javascript:, ...)
+            return "", ""  # another scheme (mailto:, javascript:, ...)
         text = "//" + text
     try:
         parts = urlsplit(text)
         host = parts.hostname or ""
     except ValueError:
-        return ""
+        return "", ""
     if parts.scheme and parts.scheme.lower() not in ("http", "https"):
-        return ""
+        return "", ""
     host = host.lower().rstrip(".")
     if host.startswith("www."):
         host = host[4:]
-    return host if valid_host(host) else ""
+    if not valid_host(host):
+        return "", ""
+    return host, parts.path + (f"?{parts.query}" if parts.query else "")
 
 
 #: the domain a host belongs to, for "is this site that network" questions

@@ -1,16 +1,39 @@
-"""The one HTTP choke point for the requests-based connectors.
+"""The one HTTP choke point for every connector (tweepy's session included).
 
-Every call goes through :func:`request`, which always sets a timeout, never
-retries, and maps what the network said to :mod:`.errors`. The error messages
-name the network, the status and the network's own short error text; they never
-repeat headers, tokens or query strings.
+Every call goes through :func:`send` (or :func:`request`, which also maps the
+status to :mod:`.errors`). It always sets a timeout, never retries, and bounds
+what a server can make us do:
+
+- **a total deadline.** ``timeout`` covers the whole request, connection and every
+  read of the body together, not each read: a server dripping one byte at a time
+  is cut off when the deadline passes (a watchdog shuts the socket down), and the
+  request raises :class:`TransientError`. Until the headers have arrived the
+  socket's own per-read timeout (the same ``timeout``) applies as well;
+- **a byte cap.** The body is read in chunks, up to ``max_bytes``
+  (:data:`DEFAULT_MAX_BYTES` unless the caller says otherwise): a larger
+  ``Content-Length`` is refused before reading, an undeclared (chunked) body as soon
+  as it passes the cap, with :class:`PayloadError`. The cap counts decoded bytes;
+- **small error bodies.** The body of an error (and of a redirect) is read up to
+  :data:`ERROR_MAX_BYTES`; past that it is dropped and the error says only its
+  status.
+
+The body is read as soon as the headers arrive, in a response hook that runs
+before any other, on every response, redirect hops included; so ``response.content``
+is always already bounded, ``stream=True`` changes nothing, and other response
+hooks see a body that was read within the cap.
+
+The error messages name the network, the status and the network's own short
+error text; they never repeat headers, tokens or query strings.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import json
 import socket
+import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -31,8 +54,14 @@ from .errors import (
 
 USER_AGENT = "social_crm_module/18.0 (+Odoo social CRM add-on)"
 DEFAULT_TIMEOUT = 10.0
-#: the most of a response body we will read as JSON (bytes)
-MAX_BODY = 8 * 1024 * 1024
+#: the most of a response body we read unless the call says otherwise (bytes)
+DEFAULT_MAX_BYTES = 5 * 1024 * 1024
+#: the most of an error (or redirect) body we read, for its short error text
+ERROR_MAX_BYTES = 64 * 1024
+#: kept for callers that imported it: the default cap
+MAX_BODY = DEFAULT_MAX_BYTES
+#: bytes per read of the body (a compressed chunk inflates to at most ~1000x this)
+_CHUNK = 16 * 1024
 
 
 def new_session() -> requests.Session:
@@ -48,27 +77,152 @@ def request(
     *,
     timeout: float,
     network: str,
+    max_bytes: int = DEFAULT_MAX_BYTES,
     **kwargs: Any,
 ) -> requests.Response:
     """Send one request and return the response, or raise a connector error.
 
-    ``timeout`` is mandatory: a connector that forgets it does not type-check
-    and does not run.
+    ``timeout`` is mandatory and total (see the module docstring): a connector
+    that forgets it does not type-check and does not run. ``max_bytes`` caps the
+    body of a successful response.
     """
+    response = send(
+        session, method, url, timeout=timeout, network=network, max_bytes=max_bytes, **kwargs
+    )
+    raise_for_status(response, network)
+    return response
+
+
+def send(
+    session: requests.Session,
+    method: str,
+    url: str,
+    *,
+    timeout: float,
+    network: str,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    **kwargs: Any,
+) -> requests.Response:
+    """:func:`request` without the status mapping: any status comes back, with its
+    body read within the caps and the deadline (for tweepy, which maps statuses
+    itself). Transport failures raise connector errors all the same."""
     if not timeout or timeout <= 0:
         raise ValueError("a positive timeout is required")
-    if not url.startswith(("https://", "http://")):
+    if not isinstance(url, str) or not url.lower().startswith(("https://", "http://")):
         raise ConnectorError(f"{network}: only http(s) URLs are allowed")
+    if max_bytes <= 0:
+        raise ValueError("max_bytes must be positive")
+    deadline = time.monotonic() + timeout
+
+    def read_body(response: requests.Response, *args: Any, **kw: Any) -> None:
+        _bounded(response, max_bytes, deadline, timeout, network)
+
+    # ours first; then the call's and the session's own (requests would drop the
+    # session's response hooks once the call has some, so they are carried here)
+    hooks = kwargs.pop("hooks", None) or {}
+    theirs = [*_hook_list(hooks), *_hook_list(getattr(session, "hooks", None))]
+    hooks = {**hooks, "response": [read_body, *theirs]}
     try:
-        response = session.request(method, url, timeout=timeout, **kwargs)
+        return session.request(method, url, timeout=timeout, hooks=hooks, **kwargs)
     except requests.Timeout as exc:
         raise TransientError(f"{network}: no answer within {timeout:g}s") from exc
     except requests.ConnectionError as exc:
         raise TransientError(f"{network}: connection failed ({type(exc).__name__})") from exc
     except requests.RequestException as exc:
         raise ConnectorError(f"{network}: request failed ({type(exc).__name__})") from exc
-    raise_for_status(response, network)
-    return response
+
+
+def _hook_list(hooks: Any) -> list:
+    found = hooks.get("response") if isinstance(hooks, Mapping) else None
+    if callable(found):
+        return [found]
+    return list(found or [])
+
+
+def _bounded(
+    response: requests.Response, max_bytes: int, deadline: float, timeout: float, network: str
+) -> None:
+    """Read the body into ``response`` within the cap and the deadline."""
+    ok = 200 <= response.status_code < 300
+    limit = max_bytes if ok else min(max_bytes, ERROR_MAX_BYTES)
+    body = _read_body(response, limit, deadline, timeout, network)
+    if body is None:
+        response.close()
+        if ok:
+            raise PayloadError(f"{network}: the response is larger than {limit} bytes")
+        body = b""  # an error too long to quote: its status says enough
+    response._content = body
+    response._content_consumed = True
+
+
+def _read_body(
+    response: requests.Response, limit: int, deadline: float, timeout: float, network: str
+) -> bytes | None:
+    """The body, or None when it is larger than ``limit`` bytes."""
+    length = (response.headers.get("Content-Length") or "").strip()
+    if length.isdigit() and int(length) > limit:
+        return None
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        response.close()
+        raise TransientError(f"{network}: no answer within {timeout:g}s")
+    watchdog = _Watchdog(response, remaining)
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        for chunk in response.iter_content(_CHUNK):
+            size += len(chunk)
+            if size > limit:
+                return None
+            chunks.append(chunk)
+            if time.monotonic() >= deadline:
+                break
+    except (requests.RequestException, OSError) as exc:
+        response.close()
+        if watchdog.fired or time.monotonic() >= deadline:
+            raise TransientError(f"{network}: no answer within {timeout:g}s") from exc
+        reason = type(exc).__name__
+        raise TransientError(f"{network}: reading the response failed ({reason})") from exc
+    finally:
+        watchdog.cancel()
+    if watchdog.fired or time.monotonic() >= deadline:
+        response.close()
+        raise TransientError(f"{network}: no answer within {timeout:g}s")
+    return b"".join(chunks)
+
+
+class _Watchdog:
+    """Shuts the response's socket down when the deadline passes, so a read that
+    the server keeps alive one byte at a time ends there."""
+
+    def __init__(self, response: requests.Response, seconds: float) -> None:
+        self.fired = False
+        self._sock = _socket_of(response)
+        self._timer = threading.Timer(seconds, self._fire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def _fire(self) -> None:
+        self.fired = True
+        if self._sock is not None:
+            # the plain socket's shutdown, also under TLS: it wakes the reader
+            with contextlib.suppress(OSError):
+                socket.socket.shutdown(self._sock, socket.SHUT_RDWR)
+
+    def cancel(self) -> None:
+        self._timer.cancel()
+
+
+def _socket_of(response: requests.Response) -> socket.socket | None:
+    """The socket a streamed response reads from (urllib3 1.26 and 2.x), if found."""
+    raw = getattr(response, "raw", None)
+    conn = getattr(raw, "_connection", None) or getattr(raw, "connection", None)
+    sock = getattr(conn, "sock", None)
+    if isinstance(sock, socket.socket):
+        return sock
+    fp = getattr(getattr(raw, "_fp", None), "fp", None)
+    sock = getattr(getattr(fp, "raw", None), "_sock", None)
+    return sock if isinstance(sock, socket.socket) else None
 
 
 def raise_for_status(response: requests.Response, network: str) -> None:
@@ -90,13 +244,13 @@ def raise_for_status(response: requests.Response, network: str) -> None:
 
 
 def json_body(response: requests.Response, network: str, what: str = "response") -> Any:
-    """Decode a JSON body or raise :class:`PayloadError` naming what was wrong."""
+    """Decode a JSON body or raise :class:`PayloadError` naming what was wrong.
+
+    The body was read within its cap by :func:`send`."""
     content = response.content
-    if len(content) > MAX_BODY:
-        raise PayloadError(f"{network}: {what} is larger than {MAX_BODY} bytes")
     try:
         return json.loads(content)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # nested too deep
         reason = type(exc).__name__
         raise PayloadError(f"{network}: {what} is not valid JSON ({reason})") from exc
 
@@ -190,9 +344,11 @@ def _int(value: object) -> int | None:
 
 def _error_detail(response: requests.Response) -> str:
     """The network's own short error text, if the body has one (never headers)."""
+    if len(response.content) > ERROR_MAX_BYTES:
+        return ""
     try:
-        body = response.json()
-    except ValueError:
+        body = json.loads(response.content)
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return ""
     if not isinstance(body, dict):
         return ""

@@ -12,6 +12,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+from .urls import clean_url
+
+#: the longest text an interaction keeps (characters); a network's own limits are
+#: far below it, so only a hostile or broken server is cut
+MAX_TEXT = 20_000
+#: the longest display name an author keeps (characters)
+MAX_NAME = 200
+
 _NETWORKS: dict[str, Network] = {}
 
 
@@ -116,6 +124,16 @@ class Author:
     #: an email address the network itself exposes (rare: some feeds, some APIs)
     email: str = ""
 
+    def __post_init__(self) -> None:
+        # the browser loads the avatar and people open the profile from the CRM:
+        # https only, whatever a connector passed (anything else becomes "")
+        for name in ("profile_url", "avatar_url"):
+            value = getattr(self, name)
+            if value:
+                object.__setattr__(self, name, clean_url(value, https_only=True))
+        if len(self.display_name) > MAX_NAME:
+            object.__setattr__(self, "display_name", self.display_name[:MAX_NAME])
+
 
 @dataclass(frozen=True, slots=True)
 class Interaction:
@@ -147,6 +165,8 @@ class Interaction:
             raise ValueError("an interaction needs an external id")
         if self.created_at.tzinfo is None:
             raise ValueError("created_at must be timezone-aware")
+        if len(self.text) > MAX_TEXT:
+            object.__setattr__(self, "text", self.text[:MAX_TEXT])
 
 
 @dataclass(frozen=True, slots=True)

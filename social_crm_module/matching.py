@@ -7,6 +7,11 @@ Matching is verifiable or it is a suggestion:
   its owner proved to control (Bluesky) and the partner's website domain, a profile
   link the network verified (Mastodon rel=me) to the partner's website domain;
 - a network that vouches for nothing (feeds) only ever suggests;
+- a website is a site only when one party controls it (see :func:`site_of`): a
+  public suffix (``co.uk``, and the hosting suffixes of the Public Suffix List's
+  private section: ``github.io``, ``blogspot.com``, ``netlify.app`` ...) is nobody's,
+  and a person's page on a shared host (``linktr.ee/name``, ``github.com/name``,
+  ``instance.example/@name``) proves nothing about the host;
 - a same-name match is only a *suggestion* (``confirmed=False``) that a user
   confirms or rejects;
 - when a signal points at more than one partner, nobody is linked.
@@ -24,9 +29,11 @@ from dataclasses import dataclass
 from email.utils import getaddresses
 from urllib.parse import unquote, urlsplit
 
+from publicsuffixlist import PublicSuffixList
+
 from . import registry
 from .connectors.base import Connector
-from .hosts import domain_of, valid_host
+from .hosts import domain_of, host_and_path, valid_host
 from .interaction import Author, Network
 
 # -- handles ------------------------------------------------------------------------
@@ -67,12 +74,12 @@ def _split_profile_url(url: str) -> tuple[str, str]:
         host = (parts.hostname or "").rstrip(".")
         parts.port  # noqa: B018  (raises ValueError on a bad port)
     except ValueError:
-        raise ValueError(f"not a valid URL: {text[:100]!r}") from None
+        raise ValueError("not a valid URL") from None  # never echoed: it may hold a password
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https"):
         raise ValueError(f"only http(s) profile URLs are accepted, not {scheme or 'no scheme'!r}")
     if not host:
-        raise ValueError(f"the URL has no host: {text[:100]!r}")
+        raise ValueError("the URL has no host")
     if parts.username or parts.password:
         raise ValueError("profile URLs must not carry a user name or password")
     return host, parts.path
@@ -89,6 +96,9 @@ def parse_profile_url(url: str) -> tuple[Network, str]:
     host, path = _split_profile_url(url)
     host = host.lower()
     segments = [unquote(s) for s in path.split("/") if s]
+    if any(ch.isspace() or not ch.isprintable() for s in segments[:2] for ch in s):
+        # decoded, "acme%0A" would be stripped into a valid-looking "acme"
+        raise ValueError("a profile URL's path cannot contain spaces or control characters")
     for cls in sorted(registry.connectors(), key=lambda c: c.profile_url_order):
         handle = cls.handle_from_profile_url(host, segments)
         if handle:
@@ -97,6 +107,90 @@ def parse_profile_url(url: str) -> tuple[Network, str]:
         raise ValueError(f"invalid host {host!r}")
     names = ", ".join(cls.label for cls in registry.connectors() if not cls.suggestions_only)
     raise ValueError(f"not a recognised profile URL ({names}): {host}")
+
+
+#: The Public Suffix List as the library ships it (never fetched at run time), with
+#: and without its private section (the hosting platforms' suffixes).
+_PSL = PublicSuffixList()
+_PSL_ICANN = PublicSuffixList(only_icann=True)
+
+#: Shared hosts the Public Suffix List cannot know, because people get *paths* on
+#: them, not subdomains: link-in-bio services, and the big platforms where a
+#: person's page is ``host/name``. A path on one of them (by registrable domain)
+#: proves nothing about the host; subdomain-shared hosts (``github.io``,
+#: ``blogspot.com``, ``netlify.app`` ...) come from the PSL, not from here.
+PATH_SHARED_HOSTS = frozenset(
+    {
+        # link-in-bio services
+        "linktr.ee",
+        "lnk.bio",
+        "bio.link",
+        "beacons.ai",
+        "taplink.cc",
+        "about.me",
+        "campsite.bio",
+        "solo.to",
+        "msha.ke",
+        "linkin.bio",
+        "allmylinks.com",
+        "hoo.be",
+        # platforms with one page per person (or per site: sites.google.com/view/x)
+        "google.com",
+        "github.com",
+        "gitlab.com",
+        "bitbucket.org",
+        "codeberg.org",
+        "facebook.com",
+        "instagram.com",
+        "linkedin.com",
+        "x.com",
+        "twitter.com",
+        "threads.net",
+        "threads.com",
+        "youtube.com",
+        "tiktok.com",
+        "reddit.com",
+        "pinterest.com",
+        "medium.com",
+        "substack.com",
+        "patreon.com",
+        "ko-fi.com",
+        "buymeacoffee.com",
+        "bsky.app",
+        "t.me",
+        "wordpress.com",
+        "tumblr.com",
+    }
+)
+#: first path segments that are a person's page on any multi-user site
+_PERSON_SEGMENTS = frozenset({"users", "user", "u", "profile", "people", "members", "member"})
+
+
+def site_of(url_or_host: str) -> str:
+    """The host a website (or a verified link) can prove, or ``""`` if it proves nothing.
+
+    - the host must be under a public suffix of the Public Suffix List, and not be
+      one itself: ``co.uk``, ``github.io``, ``netlify.app`` are nobody's site, while
+      ``alice.github.io`` is Alice's (on a hosting suffix from the PSL's private
+      section the label under the suffix is the unit; another label is another site);
+    - a person's page on a shared host proves nothing about the host: any path on a
+      :data:`PATH_SHARED_HOSTS` host, and ``/@name``, ``/~name``, ``/users/name``
+      (and the like) on any host;
+    - IP addresses, ``localhost`` and non-http(s) URLs prove nothing.
+    """
+    host, path = host_and_path(url_or_host)
+    if not host or _PSL.privatesuffix(host) is None:
+        return ""
+    registrable = _PSL_ICANN.privatesuffix(host) or ""
+    segments = [unquote(part) for part in path.split("?", 1)[0].split("/") if part]
+    if registrable in PATH_SHARED_HOSTS and (segments or "?" in path):
+        return ""
+    if segments and (segments[0][:1] in ("@", "~") or segments[0].lower() in _PERSON_SEGMENTS):
+        return ""
+    return host
+
+
+__all__ = ["PartnerIndex", "domain_of", "normalize_handle", "parse_profile_url", "site_of"]
 
 
 def name_key(name: str) -> str:
@@ -138,29 +232,6 @@ REASON_HANDLE_DOMAIN = "handle_domain"
 REASON_VERIFIED_LINK = "verified_link"
 REASON_SAME_NAME = "same_name"
 
-#: hosts many people share: a partner "website" on one of them proves nothing
-SHARED_HOSTS = frozenset(
-    {
-        "bsky.app",
-        "bsky.social",
-        "facebook.com",
-        "github.com",
-        "gitlab.com",
-        "instagram.com",
-        "linkedin.com",
-        "linktr.ee",
-        "medium.com",
-        "mastodon.social",
-        "substack.com",
-        "tiktok.com",
-        "twitter.com",
-        "x.com",
-        "youtube.com",
-        "wordpress.com",
-        "blogspot.com",
-    }
-)
-
 
 def _emails(value: str) -> set[str]:
     if not value:
@@ -193,9 +264,7 @@ class PartnerIndex:
         for cand in candidates:
             for email in _emails(cand.email):
                 _add(self._by_email, email, cand.partner_id)
-            domain = domain_of(cand.website)
-            if domain and domain not in SHARED_HOSTS:
-                _add(self._by_domain, domain, cand.partner_id)
+            _add(self._by_domain, site_of(cand.website), cand.partner_id)
             key = name_key(cand.name)
             if len(key.split()) >= 2:
                 _add(self._by_name, key, cand.partner_id)
@@ -226,7 +295,7 @@ class PartnerIndex:
                     ("http://", "https://")
                 ):
                     continue
-                ids = self._by_domain.get(domain_of(link))
+                ids = self._by_domain.get(site_of(link))
                 if ids:
                     found |= ids
             pid = _only(found)
@@ -247,6 +316,6 @@ class PartnerIndex:
             normalized = network.normalize_handle((handle or "").strip())
         except ValueError:
             return None
-        if not valid_host(normalized):
-            return None
+        if not valid_host(normalized) or site_of(normalized) != normalized:
+            return None  # a DID, or a hosting suffix itself (no one's site)
         return _only(self._by_domain.get(normalized))

@@ -11,6 +11,11 @@ patched, real sockets and real timeouts are exercised.
 Routes match on method, path and (optionally) a subset of query parameters; the
 first matching route whose ``times`` is not used up answers. Unmatched requests
 get a 404 and are recorded like the others in ``server.requests``.
+
+Hostile servers for the size and deadline tests: ``chunked=True`` sends the body
+with ``Transfer-Encoding: chunked`` (no declared length), ``drip=0.2`` sends it
+one byte every 0.2 s (a per-read timeout never fires), ``length=N`` declares a
+``Content-Length`` other than the body's real one.
 """
 
 from __future__ import annotations
@@ -35,6 +40,9 @@ class Route:
     delay: float = 0.0
     times: int | None = None
     used: int = 0
+    chunked: bool = False
+    drip: float = 0.0
+    length: int | None = None
 
     def matches(self, method: str, path: str, query: dict[str, list[str]]) -> bool:
         if self.method != method or self.path != path:
@@ -102,6 +110,9 @@ class FakeServer:
         query: dict[str, str] | None = None,
         delay: float = 0.0,
         times: int | None = None,
+        chunked: bool = False,
+        drip: float = 0.0,
+        length: int | None = None,
     ) -> Route:
         headers = dict(headers or {})
         if json is not None:
@@ -111,7 +122,19 @@ class FakeServer:
             payload = body.encode()
         else:
             payload = body or b""
-        route = Route(method.upper(), path, status, payload, headers, query, delay, times)
+        route = Route(
+            method.upper(),
+            path,
+            status,
+            payload,
+            headers,
+            query,
+            delay,
+            times,
+            chunked=chunked,
+            drip=drip,
+            length=length,
+        )
         with self._lock:
             self.routes.append(route)
         return route
@@ -139,25 +162,28 @@ class FakeServer:
             if route is not None:
                 route.used += 1
         if route is None:
-            status, headers, payload, delay = (
+            route = Route(
+                handler.command,
+                parts.path,
                 404,
-                {"Content-Type": "application/json"},
                 b'{"error": "no such route"}',
-                0.0,
+                {"Content-Type": "application/json"},
             )
-        else:
-            status, headers, payload, delay = route.status, route.headers, route.body, route.delay
-        if delay:
-            time.sleep(delay)
+        if route.delay:
+            time.sleep(route.delay)
         try:
-            handler.send_response(status)
-            for key, value in headers.items():
+            handler.send_response(route.status)
+            for key, value in route.headers.items():
                 handler.send_header(key, value)
-            handler.send_header("Content-Length", str(len(payload)))
+            if route.chunked:
+                handler.send_header("Transfer-Encoding", "chunked")
+            else:
+                length = len(route.body) if route.length is None else route.length
+                handler.send_header("Content-Length", str(length))
             handler.end_headers()
-            handler.wfile.write(payload)
+            _write_body(handler, route)
         except (BrokenPipeError, ConnectionResetError):  # client gave up (timeout tests)
-            pass
+            handler.close_connection = True
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         server = self
@@ -174,6 +200,22 @@ class FakeServer:
             do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = do_GET
 
         return Handler
+
+
+def _write_body(handler: BaseHTTPRequestHandler, route: Route) -> None:
+    """Write the body: whole, chunked, or a byte at a time every ``route.drip`` s."""
+    out = handler.wfile
+    step = 1 if route.drip else 64 * 1024
+    for start in range(0, len(route.body), step):
+        piece = route.body[start : start + step]
+        out.write(b"%x\r\n%s\r\n" % (len(piece), piece) if route.chunked else piece)
+        if route.drip:
+            out.flush()
+            time.sleep(route.drip)
+    if route.chunked:
+        out.write(b"0\r\n\r\n")
+    if route.length is not None and route.length != len(route.body):
+        handler.close_connection = True  # the declared length was a lie: hang up
 
 
 _json = json

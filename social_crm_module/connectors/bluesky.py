@@ -48,7 +48,6 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime, timezone
 from typing import Any, ClassVar
-from urllib.parse import urlsplit
 
 import requests
 
@@ -64,6 +63,7 @@ from ..hosts import valid_host
 from ..http import RateLimit, json_object, rate_limit_from_headers, request
 from ..interaction import Author, Interaction, Kind, Network, Page, parse_datetime
 from ..text import graphemes
+from ..urls import clean_url
 from .base import Connector, batched
 
 NETWORK = "bluesky"
@@ -148,8 +148,10 @@ class BlueskyConnector(Connector):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        if not self.base_url.startswith(("https://", "http://")):
-            raise ValueError("bluesky: the base URL (the PDS) must be http(s)")
+        if not clean_url(self.base_url):
+            raise ValueError(
+                "bluesky: the base URL (the PDS) must be an http(s) URL, without credentials"
+            )
         if not self.timeout or self.timeout <= 0:
             raise ValueError("a positive timeout is required")
         self._access = str(self.credentials.get("access_jwt") or "").strip()
@@ -195,7 +197,7 @@ class BlueskyConnector(Connector):
         name = ""
         try:
             body = response.json()
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested too deep
             body = None
         if isinstance(body, dict) and isinstance(body.get("error"), str):
             name = body["error"][:100]
@@ -502,10 +504,7 @@ class BlueskyConnector(Connector):
                 facets.append(_facet(text, match.start(), end, "mention", did=resolved[handle]))
         for match in _LINK.finditer(text):
             url = _trim_url(match.group(0))
-            try:
-                if not urlsplit(url).hostname:
-                    continue
-            except ValueError:
+            if not clean_url(url):
                 continue
             end = match.start() + len(url)
             facets.append(_facet(text, match.start(), end, "link", uri=url))
@@ -594,18 +593,9 @@ def _author(raw: Any) -> Author | None:
         display_name=str(raw.get("displayName") or handle or "")[:200],
         profile_url=f"{WEB}/profile/{handle or did}",
         followers_count=followers if isinstance(followers, int) and followers >= 0 else None,
-        avatar_url=_http_url(raw.get("avatar")),
+        avatar_url=clean_url(raw.get("avatar"), https_only=True),
         website=website,
     )
-
-
-def _http_url(value: Any) -> str:
-    if not isinstance(value, str):
-        return ""
-    value = value.strip()
-    if not value.lower().startswith(("https://", "http://")) or any(c.isspace() for c in value):
-        return ""
-    return value
 
 
 def _str_uri(value: Any) -> str:

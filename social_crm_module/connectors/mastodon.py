@@ -40,6 +40,7 @@ from ..hosts import registrable_domain, valid_host
 from ..http import RateLimit, json_body, rate_limit_from_headers, request
 from ..interaction import Author, Interaction, Kind, Network, Page, parse_datetime
 from ..text import mastodon_length
+from ..urls import clean_url
 from .base import Connector, batched
 
 NETWORK = "mastodon"
@@ -139,8 +140,10 @@ class MastodonConnector(Connector):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        if not self.base_url.startswith(("https://", "http://")):
-            raise ValueError("mastodon: the base URL (the instance) must be http(s)")
+        if not clean_url(self.base_url):
+            raise ValueError(
+                "mastodon: the base URL (the instance) must be an http(s) URL, without credentials"
+            )
         if not self.timeout or self.timeout <= 0:
             raise ValueError("a positive timeout is required")
         #: the X-RateLimit-* headers of the last response, for the caller
@@ -307,9 +310,9 @@ class MastodonConnector(Connector):
             external_id=acct,
             handle=acct,
             display_name=str(raw.get("display_name") or raw.get("username") or "")[:200],
-            profile_url=_http_url(raw.get("url")),
+            profile_url=clean_url(raw.get("url"), https_only=True),
             followers_count=followers if isinstance(followers, int) and followers >= 0 else None,
-            avatar_url=_http_url(raw.get("avatar")),
+            avatar_url=clean_url(raw.get("avatar"), https_only=True),
             website=website,
             verified_links=tuple(verified),
         )
@@ -475,7 +478,7 @@ class MastodonConnector(Connector):
             author=author,
             created_at=created_at,
             text=content or sent["status"],
-            url=_http_url(posted.get("url")) or _http_url(posted.get("uri")),
+            url=clean_url(posted.get("url")) or clean_url(posted.get("uri")),
             parent_id=parent_id,
             reply_ref=status_id,
             raw_kind="status",
@@ -506,20 +509,6 @@ def _link_param(response: requests.Response, rel: str, name: str) -> str:
     return value if _ID.match(value) else ""
 
 
-def _http_url(value: Any) -> str:
-    if not isinstance(value, str):
-        return ""
-    value = value.strip()
-    if not value.lower().startswith(("https://", "http://")) or any(c.isspace() for c in value):
-        return ""
-    try:
-        if not urlsplit(value).hostname:
-            return ""
-    except ValueError:
-        return ""
-    return value
-
-
 def _field_url(value: Any) -> str:
     """The URL of a profile field: its link's href, or its text if that is a URL."""
     if not isinstance(value, str) or not value:
@@ -528,10 +517,10 @@ def _field_url(value: Any) -> str:
     parser.feed(value)
     parser.close()
     for href in parser.hrefs:
-        url = _http_url(href)
+        url = clean_url(href)
         if url:
             return url
-    return _http_url(parser.text())
+    return clean_url(parser.text())
 
 
 def _status_fields(note_id: str, kind_name: str, status: Any) -> dict[str, Any]:
@@ -547,7 +536,7 @@ def _status_fields(note_id: str, kind_name: str, status: Any) -> dict[str, Any]:
     if not _ID.match(status_id):
         raise _Skip(f"notification {note_id}: status without a valid id")
     fields: dict[str, Any] = {}
-    url = _http_url(status.get("url")) or _http_url(status.get("uri"))
+    url = clean_url(status.get("url")) or clean_url(status.get("uri"))
     if url:
         fields["url"] = url
     if kind_name not in _OWN_STATUS:  # reblog / favourite: the brand's status

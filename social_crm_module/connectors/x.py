@@ -5,10 +5,12 @@ user-context keys; writing (reply, like, repost, DM) always uses the user contex
 
 How tweepy is tamed, without patching it:
 
-- **Timeout and base URL.** ``tweepy.Client`` builds its own ``requests.Session``,
-  sets no timeout and hardcodes ``https://api.twitter.com``. We replace
-  ``client.session`` with :class:`_XSession`, a thin wrapper around the injected
-  session whose ``request()`` adds ``self.timeout`` to every call that has none and
+- **Timeout, size cap and base URL.** ``tweepy.Client`` builds its own
+  ``requests.Session``, sets no timeout and hardcodes ``https://api.twitter.com``.
+  We replace ``client.session`` with :class:`_XSession`, a thin wrapper around the
+  injected session whose ``request()`` sends every call through
+  :func:`..http.send` (a total deadline of ``self.timeout``, the body read within
+  its byte cap, no redirects followed: the credentials go only to ``base_url``) and
   swaps tweepy's host for ``base_url`` (so tests point it at 127.0.0.1). The OAuth
   1.0a signature is computed by requests on the rewritten URL, i.e. on the URL that
   is really sent.
@@ -54,9 +56,10 @@ from ..errors import (
     RateLimited,
     TransientError,
 )
-from ..http import retry_at_from_headers
+from ..http import retry_at_from_headers, send
 from ..interaction import Author, Interaction, Kind, Network, Page, parse_datetime
 from ..text import x_length
+from ..urls import clean_url
 from .base import Connector, batched
 
 #: the host tweepy's Client hardcodes in ``BaseClient.request``
@@ -114,10 +117,27 @@ _RESERVED_PATHS = frozenset(
         "account",
         "download",
         "jobs",
+        "bookmarks",
+        "lists",
+        "communities",
+        "premium",
+        "premium_sign_up",
+        "help",
+        "rules",
+        "oauth",
+        "oauth2",
+        "following",
+        "followers",
+        "trends",
+        "topics",
+        "moments",
+        "spaces",
+        "grok",
     }
 )
 _ID = re.compile(r"^[0-9]{1,25}$")
-_HANDLE = re.compile(r"^[A-Za-z0-9_]{1,50}$")
+#: an X username: 1 to 15 letters, digits or underscores (nothing else is a user)
+_HANDLE = re.compile(r"^[A-Za-z0-9_]{1,15}$")
 
 
 class _RedactBearer(logging.Filter):
@@ -139,8 +159,9 @@ if not any(isinstance(f, _RedactBearer) for f in _tweepy_log.filters):
 
 
 class _XSession:
-    """What tweepy sees as ``client.session``: the injected session, with a timeout
-    on every call and tweepy's fixed host replaced by the connector's base URL."""
+    """What tweepy sees as ``client.session``: the injected session behind the HTTP
+    choke point (total deadline, byte cap, no redirects), with tweepy's fixed host
+    replaced by the connector's base URL."""
 
     def __init__(self, session: requests.Session, base_url: str, timeout: float) -> None:
         self.session = session
@@ -150,9 +171,9 @@ class _XSession:
     def request(self, method: str, url: str, **kwargs: Any) -> requests.Response:
         if url.startswith(TWEEPY_HOST + "/") and self.base_url != TWEEPY_HOST:
             url = self.base_url + url[len(TWEEPY_HOST) :]
-        if kwargs.get("timeout") is None:
-            kwargs["timeout"] = self.timeout
-        return self.session.request(method, url, **kwargs)
+        timeout = kwargs.pop("timeout", None) or self.timeout
+        kwargs["allow_redirects"] = False
+        return send(self.session, method, url, timeout=timeout, network="x", **kwargs)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.session, name)
@@ -213,8 +234,11 @@ class XConnector(Connector):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        if not self.base_url.startswith(("https://", "http://")):
-            raise ValueError("x: the base URL must be http(s)")
+        if not clean_url(self.base_url):
+            raise ValueError("x: the base URL must be an http(s) URL, without credentials")
+        username = str(self.options.get("username") or "").strip().lstrip("@")
+        if username and not _HANDLE.match(username):
+            raise ValueError("x: the option username must be an X handle (1-15 letters, digits, _)")
         if not self.timeout or self.timeout <= 0:
             raise ValueError("a positive timeout is required")
         creds = self.credentials
@@ -288,7 +312,7 @@ class XConnector(Connector):
             raise _http_error(what, exc) from exc
         except requests.Timeout as exc:
             raise TransientError(f"x: {what}: no answer within {self.timeout:g}s") from exc
-        except ValueError as exc:  # requests.JSONDecodeError: a 2xx body that is not JSON
+        except (ValueError, RecursionError) as exc:  # not JSON (or nested too deep)
             raise PayloadError(f"x: {what} response is not valid JSON") from exc
         except requests.ConnectionError as exc:
             reason = type(exc).__name__
@@ -561,7 +585,7 @@ class XConnector(Connector):
         )
 
     def _brand(self) -> Author:
-        handle = str(self.options.get("username") or "").lstrip("@")
+        handle = str(self.options.get("username") or "").strip().lstrip("@")
         brand_id = str(self.options.get("user_id") or "")
         return Author(
             network=Network.X,
@@ -630,7 +654,7 @@ def _message(what: str, exc: tweepy.HTTPException) -> str:
     if not parts:  # X v2 problem bodies: {"title": ..., "detail": ...}
         try:
             body = exc.response.json()
-        except ValueError:
+        except (ValueError, RecursionError):
             body = None
         if isinstance(body, dict):
             parts = [body[k] for k in ("title", "detail") if isinstance(body.get(k), str)]
@@ -757,18 +781,17 @@ def _tweet_url(handle: str, tweet_id: str) -> str:
     return f"{WEB}/i/web/status/{tweet_id}"
 
 
-def _http_url(value: Any) -> str:
-    return value if isinstance(value, str) and value.startswith(("https://", "http://")) else ""
-
-
 def _author(raw: Any) -> Author | None:
-    """An X v2 user object as an :class:`Author`, or None when it has no id/username."""
+    """An X v2 user object as an :class:`Author`, or None without a valid id; a
+    username that is not an X handle is dropped (the person is then known by id)."""
     if not isinstance(raw, dict):
         return None
     user_id = str(raw.get("id") or "")
-    username = raw.get("username")
-    if not _ID.match(user_id) or not isinstance(username, str) or not username:
+    if not _ID.match(user_id):
         return None
+    username = raw.get("username")
+    if not isinstance(username, str) or not _HANDLE.match(username):
+        username = ""  # not an X username: the person is known by id only
     metrics = raw.get("public_metrics")
     followers = metrics.get("followers_count") if isinstance(metrics, dict) else None
     website = ""
@@ -777,19 +800,19 @@ def _author(raw: Any) -> Author | None:
     urls = url_entity.get("urls") if isinstance(url_entity, dict) else None
     for entry in urls if isinstance(urls, list) else ():
         if isinstance(entry, dict):
-            website = _http_url(entry.get("expanded_url")) or _http_url(entry.get("url"))
+            website = clean_url(entry.get("expanded_url")) or clean_url(entry.get("url"))
             if website:
                 break
     if not website:
-        website = _http_url(raw.get("url"))
+        website = clean_url(raw.get("url"))
     name = raw.get("name")
     return Author(
         network=Network.X,
         external_id=user_id,
         handle=username,
         display_name=name if isinstance(name, str) else "",
-        profile_url=f"{WEB}/{username}",
+        profile_url=f"{WEB}/{username}" if username else f"{WEB}/i/user/{user_id}",
         followers_count=followers if isinstance(followers, int) else None,
-        avatar_url=_http_url(raw.get("profile_image_url")),
+        avatar_url=clean_url(raw.get("profile_image_url"), https_only=True),
         website=website,
     )

@@ -3,6 +3,7 @@
 import json
 import re
 import time
+import tracemalloc
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -946,3 +947,41 @@ def test_reply_length_is_counted_in_graphemes(server):
     with pytest.raises(ValueError, match="3000 bytes"):
         connector.check_text(family * 300)
     assert server.requests == []
+
+
+# -- bounded responses (issue 11) ----------------------------------------------------------
+
+
+def test_oversized_response_is_a_payload_error(server):
+    body = b'{"notifications": [], "pad": "' + b"x" * (6 * 1024 * 1024) + b'"}'
+    server.add("GET", NOTIFICATIONS, body=body, chunked=True)
+    with pytest.raises(errors.PayloadError, match="larger than"):
+        make(server).fetch(None)
+
+
+def test_slow_drip_hits_the_total_deadline(server):
+    server.add("GET", NOTIFICATIONS, body=b'{"notifications": []}' + b" " * 200, drip=0.2)
+    started = time.monotonic()
+    with pytest.raises(errors.TransientError, match=r"no answer within 1s"):
+        make(server, timeout=1).fetch(None)
+    assert time.monotonic() - started < 1.8
+
+
+def test_huge_error_body_is_not_read_whole(server):
+    # the connector's own look at error bodies (the XRPC error name) is bounded too
+    body = b'{"error": "InvalidRequest", "message": "' + b"m" * 20_000_000 + b'"}'
+    server.add("GET", NOTIFICATIONS, status=400, body=body, chunked=True)
+    tracemalloc.start()
+    try:
+        with pytest.raises(errors.ConnectorError):
+            make(server).fetch(None)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 2_000_000
+
+
+def test_deeply_nested_error_body_is_not_a_crash(server):
+    server.add("GET", NOTIFICATIONS, status=400, body=b"[" * 60_000)
+    with pytest.raises(errors.ConnectorError):
+        make(server).fetch(None)

@@ -711,3 +711,21 @@ def test_fixtures_hold_no_secrets():
         assert not words.search(text), path.name
         assert not tokenish.search(text), path.name
         assert TOKEN not in text, path.name
+
+
+# -- bounded responses (issue 11) ----------------------------------------------------------
+
+
+def test_oversized_response_is_a_payload_error(server):
+    body = b'[{"pad": "' + b"x" * (6 * 1024 * 1024) + b'"}]'
+    server.add("GET", NOTIFICATIONS, body=body, chunked=True)
+    with pytest.raises(errors.PayloadError, match="larger than"):
+        make(server).fetch(None)
+
+
+def test_slow_drip_hits_the_total_deadline(server):
+    server.add("GET", NOTIFICATIONS, body=b"[" + b" " * 200 + b"]", drip=0.2)
+    started = time.monotonic()
+    with pytest.raises(errors.TransientError, match=r"no answer within 1s"):
+        make(server, timeout=1).fetch(None)
+    assert time.monotonic() - started < 1.8

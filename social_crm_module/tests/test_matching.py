@@ -1,6 +1,9 @@
 """Handle normalisation, profile URLs and author -> partner matching."""
 
+import socket
+
 import pytest
+from publicsuffixlist import PublicSuffixList
 
 from social_crm_module.interaction import Author, Network
 from social_crm_module.matching import (
@@ -11,6 +14,7 @@ from social_crm_module.matching import (
     name_key,
     normalize_handle,
     parse_profile_url,
+    site_of,
 )
 
 DID = "did:plc:abcdefghijklmnopqrstuvwx"
@@ -64,6 +68,12 @@ def test_mastodon_bare_user_is_completed_with_instance():
         (Network.X, "john-doe", "invalid X handle"),
         (Network.X, "a" * 16, "invalid X handle"),
         (Network.X, "<script>", "invalid X handle"),
+        (Network.X, "jöhn", "invalid X handle"),
+        (Network.X, "\uff21\uff23\uff2d\uff25", "invalid X handle"),  # fullwidth ACME
+        (Network.X, "acme\u200b", "invalid X handle"),
+        (Network.X, "@@acme", "invalid X handle"),
+        (Network.X, "acme.co", "invalid X handle"),
+        (Network.X, "https://x.com/acme", "invalid X handle"),
         (Network.MASTODON, "alice@", "invalid Mastodon instance"),
         (Network.MASTODON, "alice@localhost", "invalid Mastodon instance"),
         (Network.MASTODON, "al!ce@mastodon.social", "invalid Mastodon username"),
@@ -132,11 +142,28 @@ def test_parse_profile_url(url, expected):
         ("https://example.com/about", "not a recognised profile URL"),
         ("https://example.com/@", "not a recognised profile URL"),
         ("https://user:pw@mastodon.social/@alice", "user name or password"),
-        ("https://x.com/john%20doe", "invalid X handle"),
+        ("https://x.com/john%20doe", "spaces or control characters"),
         ("https://localhost/@alice", "invalid host"),
         ("https://www.youtube.com/@acme", "not a recognised profile URL"),
         ("https://medium.com/@acme", "not a recognised profile URL"),
         ("https://www.threads.net/@acme", "not a recognised profile URL"),
+        # X pages that are not people, and names X would never give anyone
+        ("https://twitter.com/intent/tweet?text=hi", "not a profile page"),
+        ("https://twitter.com/intent/user?screen_name=acme", "not a profile page"),
+        ("https://x.com/i/web/status/123", "not a profile page"),
+        ("https://x.com/I/flow/login", "not a profile page"),
+        ("https://x.com/settings/profile", "not a profile page"),
+        ("https://x.com/hashtag/acme", "not a profile page"),
+        ("https://x.com/bookmarks", "not a profile page"),
+        ("https://x.com/compose/post", "not a profile page"),
+        ("https://x.com/communities/123", "not a profile page"),
+        ("https://x.com/jobs", "not a profile page"),
+        ("https://x.com/premium", "not a profile page"),
+        ("https://x.com/verified-choose", "invalid X handle"),
+        ("https://x.com/" + "a" * 16, "invalid X handle"),
+        ("https://x.com/@@acme", "invalid X handle"),
+        ("https://x.com/acme%0A", "spaces or control characters"),
+        ("https://mastodon.social/@alice%09", "spaces or control characters"),
     ],
 )
 def test_parse_profile_url_rejects(url, message):
@@ -190,6 +217,101 @@ def test_name_key(name, expected):
 
 def test_name_key_equates_spellings():
     assert name_key("Zoë Ünal") == name_key("zoe  UNAL")
+
+
+# -- site_of: what a website can prove (issue 11, finding 6) ----------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("https://www.acme.com/", "acme.com"),
+        ("https://acme.com/about", "acme.com"),
+        ("http://annasmith.example/blog", "annasmith.example"),
+        ("https://shop.example.co.uk/a", "shop.example.co.uk"),
+        ("acme.com", "acme.com"),
+        # the PSL's private section: the label under a hosting suffix is the site
+        ("https://alice.github.io/", "alice.github.io"),
+        ("https://www.alice.github.io/x", "alice.github.io"),
+        ("https://shop.netlify.app", "shop.netlify.app"),
+        ("https://my-app.vercel.app/about", "my-app.vercel.app"),
+        ("https://someone.blogspot.com/2024/01/post.html", "someone.blogspot.com"),
+        # a public suffix, ICANN or private, is nobody's site
+        ("https://github.io/", ""),
+        ("https://blogspot.com", ""),
+        ("https://netlify.app/", ""),
+        ("https://vercel.app", ""),
+        ("https://co.uk/", ""),
+        # people's pages on a shared host prove nothing about the host
+        ("https://github.com/gitperson", ""),
+        ("https://linktr.ee/name", ""),
+        ("https://sites.google.com/view/x", ""),
+        ("https://about.me/x", ""),
+        ("https://mastodon.social/@alice", ""),
+        ("https://social.example/users/alice", ""),
+        ("https://example.com/~alice/", ""),
+        ("https://www.instagram.com/someone/", ""),
+        # and the rest
+        ("https://127.0.0.1/", ""),
+        ("https://localhost/", ""),
+        ("javascript:alert(1)//acme.com", ""),
+        ("", ""),
+        (None, ""),
+    ],
+)
+def test_site_of(value, expected):
+    assert site_of(value) == expected
+
+
+def test_no_runtime_fetch_of_the_public_suffix_list(monkeypatch):
+    # the list ships with the library: loading it, as matching does, opens no socket
+    def refuse(*args, **kwargs):
+        raise AssertionError("the Public Suffix List must not be fetched at run time")
+
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    assert PublicSuffixList().privatesuffix("alice.pages.dev") == "alice.pages.dev"
+    assert site_of("https://alice.pages.dev/") == "alice.pages.dev"
+
+
+SHARED = [
+    Candidate(21, "Google Site Alice", "", "https://sites.google.com/view/alice"),
+    Candidate(22, "Linktree Bob", "", "https://linktr.ee/bob"),
+    Candidate(23, "Pages Carol", "", "https://carol.github.io/"),
+    Candidate(24, "Netlify Root", "", "https://netlify.app/"),
+    Candidate(25, "Fedi Dora", "", "https://social.example/@dora"),
+]
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        "https://sites.google.com/view/mallory",
+        "https://sites.google.com/view/alice",
+        "https://linktr.ee/mallory",
+        "https://mallory.github.io/",
+        "https://github.io/",
+        "https://mallory.netlify.app/",
+        "https://social.example/@mallory",
+    ],
+)
+def test_shared_host_websites_prove_nothing(link):
+    index = PartnerIndex(SHARED)
+    assert index.match(author(verified_links=(link,))) is None
+
+
+def test_own_site_on_a_private_suffix_still_proves():
+    index = PartnerIndex(SHARED)
+    found = index.match(author(verified_links=("https://carol.github.io/about",)))
+    assert found == Match(23, "verified_link", True)
+    found = index.match(author(Network.BLUESKY, "carol.github.io", external_id=DID))
+    assert found == Match(23, "handle_domain", True)
+
+
+def test_bluesky_handle_on_a_hosting_suffix_proves_nothing():
+    index = PartnerIndex(SHARED)
+    assert index.match(author(Network.BLUESKY, "netlify.app", external_id=DID)) is None
+    assert index.match(author(Network.BLUESKY, "linktr.ee", external_id=DID)) is None
 
 
 # -- PartnerIndex -----------------------------------------------------------------------

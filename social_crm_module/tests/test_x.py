@@ -13,7 +13,7 @@ import requests
 
 from social_crm_module import errors
 from social_crm_module.connectors import connector_class
-from social_crm_module.connectors.x import XConnector, _XSession
+from social_crm_module.connectors.x import XConnector, _author, _XSession
 from social_crm_module.interaction import Kind, Network
 from social_crm_module.testing import FakeServer
 from social_crm_module.text import x_length
@@ -97,7 +97,8 @@ def test_session_wrapper_rewrites_host_and_sets_timeout():
             self.calls = []
 
         def request(self, method, url, **kwargs):
-            self.calls.append((method, url, kwargs))
+            self.calls.append((method, url, kwargs["timeout"], kwargs["allow_redirects"]))
+            assert callable(kwargs["hooks"]["response"][0])  # the bounded body reader
             return "response"
 
     spy = Spy()
@@ -108,8 +109,8 @@ def test_session_wrapper_rewrites_host_and_sets_timeout():
         "GET", "https://api.twitter.com/2/users/me", timeout=9
     )
     assert spy.calls == [
-        ("GET", "http://127.0.0.1:8080/2/users/me?x=1", {"timeout": 1.5}),
-        ("GET", "https://api.twitter.com/2/users/me", {"timeout": 9}),
+        ("GET", "http://127.0.0.1:8080/2/users/me?x=1", 1.5, False),
+        ("GET", "https://api.twitter.com/2/users/me", 9, False),
     ]
 
 
@@ -840,3 +841,74 @@ def test_reply_length_is_counted_the_way_x_counts_it():
     assert connector.check_text("日" * 140) == "日" * 140
     with pytest.raises(ValueError, match="at most 280 characters, this text has 282"):
         connector.check_text("日" * 141)
+
+
+# -- bounded responses (issue 11) ----------------------------------------------------------
+
+
+def test_oversized_response_is_a_payload_error(server):
+    # tweepy reads through the injected session: the cap applies to it too
+    body = b'{"data": [], "meta": {"pad": "' + b"x" * (6 * 1024 * 1024) + b'"}}'
+    server.add("GET", MENTIONS, body=body, chunked=True)
+    with pytest.raises(errors.PayloadError, match="larger than"):
+        make(server).fetch(None)
+
+
+def test_slow_drip_hits_the_total_deadline(server):
+    body = json.dumps(load("mentions_empty")).encode() + b" " * 200
+    server.add("GET", MENTIONS, body=body, drip=0.2, headers={"Content-Type": "application/json"})
+    started = time.monotonic()
+    with pytest.raises(errors.TransientError, match=r"no answer within 1s"):
+        make(server, timeout=1).fetch(None)
+    assert time.monotonic() - started < 1.8
+
+
+def test_redirects_are_not_followed(server):
+    # the credentials go only where the base URL points, never where a 3xx says
+    server.add("GET", MENTIONS, status=302, headers={"Location": server.url + "/elsewhere"})
+    with pytest.raises(errors.ConnectorError):
+        make(server).fetch(None)
+    assert [r.path for r in server.requests] == [MENTIONS]
+
+
+# -- usernames (issue 11, finding 17) --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "username", ["a" * 16, "no way", "../i/flow", "<script>", "jöhn", "", "john-doe", 42]
+)
+def test_author_with_an_invalid_username_has_no_handle(username):
+    author = _author({"id": "42", "username": username, "name": "Someone"})
+    assert author is not None and author.external_id == "42"
+    assert author.handle == ""
+    assert author.profile_url == "https://x.com/i/user/42"
+
+
+def test_author_keeps_a_valid_username_as_written():
+    author = _author({"id": "42", "username": "Alice_99", "name": "Alice"})
+    assert (author.handle, author.profile_url) == ("Alice_99", "https://x.com/Alice_99")
+
+
+def test_profiles_never_ask_for_an_invalid_username(server):
+    server.add("GET", "/2/users/by", json={"data": []})
+    list(make(server).profiles(["a" * 16, "@" + "b" * 20, "x.com/home", "ok_name"]))
+    (request,) = server.requests_to("/2/users/by")
+    assert request.query["usernames"] == ["ok_name"]
+
+
+def test_brand_username_option_must_be_an_x_handle(server):
+    with pytest.raises(ValueError, match="username"):
+        make(server, username="acme/../../evil")
+    with pytest.raises(ValueError, match="username"):
+        make(server, username="a" * 16)
+    assert make(server, username="@AcmeBrand")._brand().handle == "AcmeBrand"
+
+
+def test_deeply_nested_json_is_a_payload_error(server):
+    server.add("GET", MENTIONS, body=b"[" * 200_000 + b"]" * 200_000)
+    with pytest.raises(errors.PayloadError):
+        make(server).fetch(None)
+    server.reset()
+    server.add("GET", MENTIONS, status=401, body=b"[" * 60_000)
+    with pytest.raises(errors.ConnectorError):
+        make(server).fetch(None)
