@@ -166,7 +166,10 @@ class TestBoundaries(TransactionCase):
                 "user_id": self.user_b.id,
             }
         )
-        self._ingest(self.account_a, [mention("a1", who, "Lovely shop, well done", 5)])
+        # a complaint to A: B's complaint rule must not route it
+        self._ingest(
+            self.account_a, [mention("a1", who, "My parcel arrived broken, terrible service", 5)]
+        )
         self._ingest(
             self.account_b,
             [
