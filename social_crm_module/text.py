@@ -1,4 +1,5 @@
-"""How long a text is, as each network counts it against its limit.
+"""Text as networks send it: how long it is against a network's limit, and the
+plain text of an HTML fragment.
 
 Three rules, one per network family: Bluesky counts graphemes (what a person sees
 as one character); Mastodon counts code points with every URL as 23 and a remote
@@ -13,6 +14,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterator
+from html.parser import HTMLParser
 
 #: what Mastodon and X count a URL as, whatever its length
 URL_LENGTH = 23
@@ -95,3 +97,82 @@ def x_length(text: str) -> int:
     for cluster in clusters(URL_IN_TEXT.sub("", text)):
         total += 2 if _is_emoji(cluster) else sum(_x_weight(c) for c in cluster)
     return total
+
+
+# -- HTML to text ----------------------------------------------------------------------
+
+_SPACES = re.compile(r"[^\S\n]+")  # any white space but a line break
+_BLANK_LINES = re.compile(r"\n\s*\n+")
+
+
+class HTMLText(HTMLParser):
+    """Collects the text of an HTML fragment, and its links' targets; drops markup,
+    scripts and styles.
+
+    ``html.parser`` never fetches anything: character references are decoded from
+    its own table, and there are no external entities to resolve.
+    """
+
+    SKIP = frozenset({"script", "style", "template", "noscript", "iframe", "object"})
+    BREAK = frozenset({"br"})
+    BLOCK = frozenset({"p", "div", "li", "blockquote", "pre", "h1", "h2", "h3", "h4", "tr"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.hrefs: list[str] = []
+        self._skipping = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self.SKIP:
+            self._skipping += 1
+        elif tag in self.BREAK:
+            self.parts.append("\n")
+        elif tag in self.BLOCK:
+            self.parts.append("\n\n")
+        if tag == "a":
+            self.hrefs.extend(v for k, v in attrs if k == "href" and v)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self.BREAK:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self.SKIP:
+            self._skipping = max(0, self._skipping - 1)
+        elif tag in self.BLOCK:
+            self.parts.append("\n\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self._skipping:
+            self.parts.append(data)
+
+    def text(self) -> str:
+        return tidy("".join(self.parts))
+
+
+def parse_html(value: object) -> HTMLText:
+    parser = HTMLText()
+    if isinstance(value, str) and value:
+        parser.feed(value)
+        parser.close()
+    return parser
+
+
+def html_to_text(value: object) -> str:
+    """Plain text of an HTML fragment: text kept, markup dropped, whitespace tidied.
+
+    The result is still untrusted text (``&lt;b&gt;`` becomes ``<b>``): whoever
+    renders it escapes it.
+    """
+    if not isinstance(value, str) or not value:
+        return ""
+    if "<" not in value and "&" not in value:
+        return tidy(value)
+    return parse_html(value).text()
+
+
+def tidy(text: str) -> str:
+    """Runs of spaces folded, lines stripped, at most one blank line in a row."""
+    lines = [_SPACES.sub(" ", line).strip() for line in text.replace("\r", "").split("\n")]
+    return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()

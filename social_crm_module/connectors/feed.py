@@ -60,7 +60,6 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from html.entities import html5
-from html.parser import HTMLParser
 from typing import Any, ClassVar
 from urllib.parse import urljoin, urlsplit
 
@@ -70,6 +69,7 @@ from lxml import etree
 from ..errors import ConnectorError, PayloadError, TransientError
 from ..http import request_following, resolve_host
 from ..interaction import Author, Interaction, Kind, Network, Page, parse_datetime, utc
+from ..text import html_to_text, tidy
 from .base import Connector
 
 try:  # a dependency of requests >= 2.26
@@ -115,8 +115,6 @@ _NOT_A_PERSON = re.compile(
 _REDDIT_USER = re.compile(r"^/?u(?:ser)?/([A-Za-z0-9_-]{1,40})/?$")
 #: author names networks use for an account that no longer exists
 _GONE = frozenset({"[deleted]", "/u/[deleted]", "u/[deleted]", "[removed]"})
-_SPACES = re.compile(r"[ \t\r\f\v]+")
-_BLANK_LINES = re.compile(r"\n\s*\n+")
 
 
 def _parser() -> etree.XMLParser:
@@ -786,10 +784,10 @@ def _content_text(element: etree._Element | None) -> str:
     if kind in ("xhtml", "application/xhtml+xml") or len(element):
         parts: list[str] = []
         _walk(element, parts)
-        return _tidy("".join(parts))
+        return tidy("".join(parts))
     raw = element.text or ""
     if kind in ("text", "text/plain"):
-        return _tidy(raw)
+        return tidy(raw)
     # RSS descriptions and Atom type="html" carry escaped HTML: strip it
     return html_to_text(raw)
 
@@ -805,47 +803,6 @@ def _walk(node: etree._Element, parts: list[str]) -> None:
             _walk(child, parts)
         if child.tail:
             parts.append(child.tail)
-
-
-class _Stripper(HTMLParser):
-    _SKIP = frozenset({"script", "style", "template", "noscript", "iframe", "object"})
-    _BREAK = frozenset({"br", "p", "div", "li", "blockquote", "h1", "h2", "h3", "h4", "tr"})
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self.skipping = 0
-
-    def handle_starttag(self, tag: str, attrs: list) -> None:
-        if tag in self._SKIP:
-            self.skipping += 1
-        elif tag in self._BREAK:
-            self.parts.append("\n")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in self._SKIP and self.skipping:
-            self.skipping -= 1
-        elif tag in self._BREAK:
-            self.parts.append("\n")
-
-    def handle_data(self, data: str) -> None:
-        if not self.skipping:
-            self.parts.append(data)
-
-
-def html_to_text(html: str) -> str:
-    """Text of an HTML fragment: tags, scripts and styles dropped, whitespace tidied."""
-    if "<" not in html and "&" not in html:
-        return _tidy(html)
-    stripper = _Stripper()
-    stripper.feed(html)
-    stripper.close()
-    return _tidy("".join(stripper.parts))
-
-
-def _tidy(text: str) -> str:
-    lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
-    return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
 
 
 def _join(title: str, summary: str) -> str:
@@ -965,7 +922,7 @@ def _json_document(body: bytes, base: str, scope: str) -> Document:
     items = data.get("items")
     if not isinstance(items, list):
         raise PayloadError("feed: not a JSON Feed (no list of items)")
-    title = _tidy(_string(data.get("title")))
+    title = tidy(_string(data.get("title")))
     link = http_url(_string(data.get("home_page_url")), base)
     author = _json_author(data, base, scope)
     return Document(title, link, author, _json_entries(items, base, scope))
@@ -995,11 +952,9 @@ def _json_entry(item: dict, base: str, scope: str) -> Entry:
     )
     body = _string(item.get("content_text"))
     if body:
-        body = _tidy(body)
+        body = tidy(body)
     else:
-        body = html_to_text(_string(item.get("content_html"))) or _tidy(
-            _string(item.get("summary"))
-        )
+        body = html_to_text(_string(item.get("content_html"))) or tidy(_string(item.get("summary")))
     created = None
     for key in ("date_published", "date_modified"):
         value = _string(item.get(key))
@@ -1012,7 +967,7 @@ def _json_entry(item: dict, base: str, scope: str) -> Entry:
     return Entry(
         external_id=_entry_id(str(raw_id), url),
         url=url,
-        text=_join(_tidy(_string(item.get("title"))), body),
+        text=_join(tidy(_string(item.get("title"))), body),
         created_at=created,
         author=_json_author(item, base, scope),
         raw_kind="item",

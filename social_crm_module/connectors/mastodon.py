@@ -29,7 +29,6 @@ import hashlib
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime, timezone
-from html.parser import HTMLParser
 from typing import Any, ClassVar
 from urllib.parse import parse_qs, quote, urlsplit
 
@@ -39,7 +38,7 @@ from ..errors import AuthError, ConnectorError, NotFound, PayloadError
 from ..hosts import registrable_domain, valid_host
 from ..http import RateLimit, json_body, rate_limit_from_headers, request
 from ..interaction import Author, Interaction, Kind, Network, Page, parse_datetime
-from ..text import mastodon_length
+from ..text import html_to_text, mastodon_length, parse_html
 from ..urls import clean_url
 from .base import Connector, batched
 
@@ -513,9 +512,7 @@ def _field_url(value: Any) -> str:
     """The URL of a profile field: its link's href, or its text if that is a URL."""
     if not isinstance(value, str) or not value:
         return ""
-    parser = _HTMLText()
-    parser.feed(value)
-    parser.close()
+    parser = parse_html(value)
     for href in parser.hrefs:
         url = clean_url(href)
         if url:
@@ -570,64 +567,3 @@ def _quoted_id(status: Mapping[str, Any]) -> str:
 def _narrowest(*visibilities: str) -> str:
     ranks = [VISIBILITIES.index(v) for v in visibilities if v in VISIBILITIES]
     return VISIBILITIES[max(ranks)] if ranks else "public"
-
-
-class _HTMLText(HTMLParser):
-    """Collects the text of an HTML fragment; drops markup, scripts and styles.
-
-    ``html.parser`` never fetches anything: character references are decoded from
-    its own table, and there are no external entities to resolve.
-    """
-
-    _SKIP = frozenset({"script", "style", "template", "noscript", "iframe", "object"})
-    _BREAK = frozenset({"br"})
-    _BLOCK = frozenset({"p", "div", "li", "blockquote", "pre", "h1", "h2", "h3", "h4", "tr"})
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self.hrefs: list[str] = []
-        self._skipping = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in self._SKIP:
-            self._skipping += 1
-        elif tag in self._BREAK:
-            self.parts.append("\n")
-        elif tag in self._BLOCK:
-            self.parts.append("\n\n")
-        if tag == "a":
-            self.hrefs.extend(v for k, v in attrs if k == "href" and v)
-
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in self._BREAK:
-            self.parts.append("\n")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in self._SKIP:
-            self._skipping = max(0, self._skipping - 1)
-        elif tag in self._BLOCK:
-            self.parts.append("\n\n")
-
-    def handle_data(self, data: str) -> None:
-        if not self._skipping:
-            self.parts.append(data)
-
-    def text(self) -> str:
-        raw = "".join(self.parts).replace("\r", "")
-        lines = [" ".join(line.split()) for line in raw.split("\n")]
-        return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
-
-
-def html_to_text(value: Any) -> str:
-    """Plain text of a status' HTML ``content``: text kept, markup dropped.
-
-    The result is still untrusted text (``&lt;b&gt;`` becomes ``<b>``): whoever
-    renders it escapes it.
-    """
-    if not isinstance(value, str) or not value:
-        return ""
-    parser = _HTMLText()
-    parser.feed(value)
-    parser.close()
-    return parser.text()

@@ -123,7 +123,7 @@ def test_rss2_entries_oldest_first_with_authors_and_plain_text(server):
     assert roast.reply_ref == ""
 
     assert grinder.created_at == utc(2026, 11, 20, 18, 0)
-    assert grinder.text.endswith("Support answered quickly though.\n\nTwo stars.")
+    assert grinder.text.endswith("Support answered quickly though.\nTwo stars.")
     assert grinder.author.display_name == "Douglas F."
     assert grinder.author.email == ""  # an address in a feed proves nothing
     assert grinder.author.handle == "Douglas F."
@@ -270,18 +270,18 @@ def test_shop_reviews_with_html_entities_and_no_dates(server):
     assert {item.created_at for item in page} == {roast.created_at}
     assert before <= roast.created_at <= datetime.now(timezone.utc)
     assert roast.text == (
-        "Ethiopian roast\u00a0\u2014 5\u00a0stars\u2026\n\n"
-        "Caf\u00e9 quality at home. Tom & Jerry approve\u00a0\u2615"
+        "Ethiopian roast \u2014 5 stars\u2026\n\n"
+        "Caf\u00e9 quality at home. Tom & Jerry approve \u2615"
     )
     assert roast.author.display_name == "Ren\u00e9e B."
     assert roast.url == "https://shop.example/acme/reviews/7781"
     assert grinder.text == (
         "Grinder \u2013 \u00abtoo loud\u00bb & slow\n\n"
-        "Two stars\u00a0\u2013 &bogus; entity \u2013 and a cp1252 dash"
+        "Two stars \u2013 &bogus; entity \u2013 and a cp1252 dash"
     )
     assert grinder.author.display_name == "Marc \u00d8stergaard"
     assert grinder.url == "https://shop.example/acme/reviews/7780?ref=rss&utm_source=feed"
-    assert mugs.text == "Mugs\n\nNice \u00a0 mugs & saucers"  # CDATA left as written
+    assert mugs.text == "Mugs\n\nNice mugs & saucers"  # white space folded, as everywhere
     assert mugs.author.handle == "Acme Coffee \u2014 Customer reviews"  # the feed itself
 
 
@@ -321,7 +321,7 @@ def test_json_feed_1_1(server):
     )
     claim, v60, micro, undated = page.items
     assert v60.created_at == utc(2026, 11, 21, 6, 45)
-    assert v60.text == "Acme beans in a V60\n\nBright\u00a0and sweet \u2014 recommended."
+    assert v60.text == "Acme beans in a V60\n\nBright and sweet \u2014 recommended."
     assert v60.raw_kind == "item"
     assert (v60.author.display_name, v60.author.profile_url) == (
         "Priya Natarajan",
@@ -370,7 +370,7 @@ def test_atom_0_3(server):
     assert espresso.created_at == utc(2026, 11, 20, 8, 0)  # <issued>
     assert (
         espresso.text
-        == "Dialing in the Acme espresso blend\n\n18 g in, 36 g out, 28\u00a0s. Lovely."
+        == "Dialing in the Acme espresso blend\n\n18 g in, 36 g out, 28 s. Lovely."
     )
     assert espresso.url == "https://diary.example/2026/11/acme-espresso"
     assert espresso.raw_kind == "entry"
