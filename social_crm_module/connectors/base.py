@@ -24,8 +24,9 @@ import requests
 
 from .. import registry
 from ..errors import NotSupported
-from ..http import DEFAULT_TIMEOUT, new_session
+from ..http import DEFAULT_TIMEOUT, RateLimit, new_session, rate_limit_from_headers, request
 from ..interaction import Author, Interaction, Network, Page
+from ..urls import clean_url
 
 
 class Connector:
@@ -66,6 +67,8 @@ class Connector:
     links_are_verified: ClassVar[bool] = False
     #: a network whose authors can never be linked automatically (feeds)
     suggestions_only: ClassVar[bool] = False
+    #: the prefix of the rate-limit headers the network sends (``X-RateLimit``)
+    rate_limit_prefix: ClassVar[str] = ""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -130,6 +133,13 @@ class Connector:
         self.options = dict(options or {})
         self.session = session if session is not None else new_session()
         self.timeout = timeout
+        label = self.code or type(self).__name__
+        if not clean_url(self.base_url):
+            raise ValueError(f"{label}: the base URL must be an http(s) URL, without credentials")
+        if not self.timeout or self.timeout <= 0:
+            raise ValueError("a positive timeout is required")
+        #: the rate-limit budget of the last response that said it, for the caller
+        self.rate_limit: RateLimit | None = None
         #: credentials the connector refreshed while working (e.g. Bluesky session
         #: tokens); the caller persists them and passes them back next time
         self.updated_credentials: dict[str, str] = {}
@@ -183,6 +193,42 @@ class Connector:
 
     # -- helpers for subclasses --------------------------------------------------
 
+    def _request(
+        self, method: str, url: str, *, token: str = "", **kwargs: Any
+    ) -> requests.Response:
+        """The connector's one HTTP call: JSON accepted, a bearer ``token`` when
+        given, the timeout as a total deadline, the body read within its cap, never a
+        redirect (credentials do not follow one), the rate-limit budget noted."""
+        headers = {"Accept": "application/json"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        headers.update(kwargs.pop("headers", None) or {})
+        return request(
+            self.session,
+            method,
+            url,
+            timeout=self.timeout,
+            network=self.code,
+            headers=headers,
+            hooks={"response": self._note_response},
+            allow_redirects=False,
+            **kwargs,
+        )
+
+    def _note_response(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        if self.rate_limit_prefix:
+            budget = rate_limit_from_headers(response.headers, self.rate_limit_prefix)
+            self.rate_limit = budget or self.rate_limit
+
+    def option_int(self, key: str, default: int, maximum: int, minimum: int = 1) -> int:
+        """An integer option, clamped to ``minimum..maximum``; ``default`` when it is
+        missing or not a number."""
+        try:
+            value = int(self.options.get(key) or default)
+        except (TypeError, ValueError):
+            value = default
+        return max(minimum, min(maximum, value))
+
     @staticmethod
     def text_length(text: str) -> int:
         """The length of ``text`` as the network counts it against
@@ -200,6 +246,11 @@ class Connector:
                 f"this text has {length}"
             )
         return text
+
+
+class SkipItem(Exception):
+    """One item of a page that cannot become an interaction: the connector counts
+    it in ``Page.skipped`` with its message in ``Page.problems``; never fatal."""
 
 
 def batched(values: Iterable[str], size: int) -> Iterator[list[str]]:

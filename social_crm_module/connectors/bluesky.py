@@ -60,11 +60,11 @@ from ..errors import (
     TransientError,
 )
 from ..hosts import valid_host
-from ..http import RateLimit, json_object, rate_limit_from_headers, request
+from ..http import json_object
 from ..interaction import Author, Interaction, Kind, Network, Page, parse_datetime
 from ..text import graphemes
 from ..urls import clean_url
-from .base import Connector, batched
+from .base import Connector, SkipItem, batched
 
 NETWORK = "bluesky"
 #: notification reasons we keep, and what they become
@@ -112,6 +112,7 @@ class BlueskyConnector(Connector):
     label = "Bluesky"
     profile_hosts = frozenset({"bsky.app", "www.bsky.app"})
     handle_is_verified_domain = True
+    rate_limit_prefix = "RateLimit"
     required_credentials = ("identifier",)
     max_text_length = 300
     text_length = staticmethod(graphemes)
@@ -148,50 +149,26 @@ class BlueskyConnector(Connector):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        if not clean_url(self.base_url):
-            raise ValueError(
-                "bluesky: the base URL (the PDS) must be an http(s) URL, without credentials"
-            )
-        if not self.timeout or self.timeout <= 0:
-            raise ValueError("a positive timeout is required")
         self._access = str(self.credentials.get("access_jwt") or "").strip()
         self._refresh = str(self.credentials.get("refresh_jwt") or "").strip()
         self._did = ""
         self._handle = ""
         #: status and XRPC error name of the last failed response (never its body)
         self._failure: tuple[int, str] = (0, "")
-        #: the RateLimit-* headers of the last response that had them, for the caller
-        self.rate_limit: RateLimit | None = None
 
     @property
     def limit(self) -> int:
-        try:
-            value = int(self.options.get("limit") or DEFAULT_LIMIT)
-        except (TypeError, ValueError):
-            value = DEFAULT_LIMIT
-        return max(1, min(MAX_LIMIT, value))
+        return self.option_int("limit", DEFAULT_LIMIT, MAX_LIMIT)
 
     # -- the one place HTTP is called ------------------------------------------------
 
     def _send(self, method: str, nsid: str, *, token: str = "", **kwargs: Any) -> requests.Response:
-        headers = {"Accept": "application/json"}
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
         self._failure = (0, "")
-        return request(
-            self.session,
-            method,
-            f"{self.base_url}/xrpc/{nsid}",
-            timeout=self.timeout,
-            network=NETWORK,
-            headers=headers,
-            hooks={"response": self._note_response},
-            allow_redirects=False,
-            **kwargs,
-        )
+        return self._request(method, f"{self.base_url}/xrpc/{nsid}", token=token, **kwargs)
 
     def _note_response(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
-        self.rate_limit = rate_limit_from_headers(response.headers, "RateLimit") or self.rate_limit
+        """The rate-limit budget, and the status and XRPC error name of a failure."""
+        super()._note_response(response)
         if response.status_code < 400:
             return
         name = ""
@@ -329,7 +306,7 @@ class BlueskyConnector(Connector):
                 page_mark = _raise_mark(page_mark, indexed, uri)
             try:
                 item = self._interaction(raw, indexed)
-            except _Skip as skip:
+            except SkipItem as skip:
                 skipped += 1
                 problems.append(str(skip))
                 continue
@@ -356,20 +333,20 @@ class BlueskyConnector(Connector):
 
     def _interaction(self, raw: Any, indexed: datetime | None) -> Interaction:
         if not isinstance(raw, dict):
-            raise _Skip(f"a notification is a {type(raw).__name__}, not an object")
+            raise SkipItem(f"a notification is a {type(raw).__name__}, not an object")
         uri = str(raw.get("uri") or "")
         parts = _AT_URI.match(uri)
         if not parts:
-            raise _Skip("a notification without a valid uri")
+            raise SkipItem("a notification without a valid uri")
         reason = str(raw.get("reason") or "")
         kind = KINDS.get(reason)
         if kind is None:
-            raise _Skip(f"notification {uri}: unknown reason {reason[:40]!r}")
+            raise SkipItem(f"notification {uri}: unknown reason {reason[:40]!r}")
         if indexed is None:
-            raise _Skip(f"notification {uri}: no valid indexedAt")
+            raise SkipItem(f"notification {uri}: no valid indexedAt")
         author = _author(raw.get("author"))
         if author is None:
-            raise _Skip(f"notification {uri}: no usable author")
+            raise SkipItem(f"notification {uri}: no usable author")
         record = raw.get("record")
         if not isinstance(record, dict):
             record = {}
@@ -533,10 +510,6 @@ class BlueskyConnector(Connector):
 # -- helpers -----------------------------------------------------------------------
 
 
-class _Skip(Exception):
-    """A notification that cannot become an interaction: counted, never fatal."""
-
-
 def post_url(actor: str, rkey: str) -> str:
     return f"{WEB}/profile/{actor}/post/{rkey}"
 
@@ -548,10 +521,10 @@ def _post_fields(
     uri, reason = str(raw["uri"]), str(raw["reason"])
     parts = _AT_URI.match(uri)
     if parts is None or parts.group(2) != POST:
-        raise _Skip(f"notification {uri}: the {reason} is not a post")
+        raise SkipItem(f"notification {uri}: the {reason} is not a post")
     cid = str(raw.get("cid") or "")
     if not _CID.match(cid):
-        raise _Skip(f"notification {uri}: the {reason} has no valid cid")
+        raise SkipItem(f"notification {uri}: the {reason} has no valid cid")
     text = record.get("text")
     own = {"uri": uri, "cid": cid}
     root, parent = own, None

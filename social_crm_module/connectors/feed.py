@@ -61,7 +61,7 @@ from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from html.entities import html5
 from typing import Any, ClassVar
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 import requests
 from lxml import etree
@@ -70,6 +70,7 @@ from ..errors import ConnectorError, PayloadError, TransientError
 from ..http import request_following, resolve_host
 from ..interaction import Author, Interaction, Kind, Network, Page, parse_datetime, utc
 from ..text import html_to_text, tidy
+from ..urls import clean_url
 from .base import Connector
 
 try:  # a dependency of requests >= 2.26
@@ -165,10 +166,6 @@ class FeedConnector(Connector):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        if not self.base_url.startswith(("https://", "http://")):
-            raise ValueError("feed: the base URL (the feed's URL) must be http(s)")
-        if not self.timeout or self.timeout <= 0:
-            raise ValueError("a positive timeout is required")
 
     # -- options -------------------------------------------------------------------
 
@@ -181,11 +178,7 @@ class FeedConnector(Connector):
 
     @property
     def limit(self) -> int:
-        try:
-            value = int(self.options.get("limit") or MAX_ENTRIES)
-        except (TypeError, ValueError):
-            value = MAX_ENTRIES
-        return max(1, min(MAX_ENTRIES, value))
+        return self.option_int("limit", MAX_ENTRIES, MAX_ENTRIES)
 
     # -- reading ---------------------------------------------------------------------
 
@@ -706,25 +699,6 @@ def _first(element: etree._Element, *paths: str) -> etree._Element | None:
     return None
 
 
-def http_url(value: str, base: str = "") -> str:
-    """``value`` as an absolute http(s) URL, or ``""`` (javascript:, data:, ...)."""
-    value = (value or "").strip()
-    if not value or any(ch in value for ch in "\x00\r\n\t "):
-        return ""
-    if base and not value.lower().startswith(("http://", "https://")):
-        try:
-            value = urljoin(base, value)
-        except ValueError:
-            return ""
-    try:
-        parts = urlsplit(value)
-    except ValueError:
-        return ""
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
-        return ""
-    return value
-
-
 def _date(element: etree._Element) -> datetime | None:
     """The entry's date, or ``None`` when it has none anyone can read."""
     for path in (
@@ -764,15 +738,17 @@ def parse_any_date(value: str) -> datetime:
 def _link(element: etree._Element, base: str) -> str:
     for link in element.iterchildren(f"{{{ATOM}}}link"):
         if (link.get("rel") or "alternate") == "alternate":
-            url = http_url(link.get("href") or "", base)
+            url = clean_url(link.get("href") or "", base=base)
             if url:
                 return url
-    url = http_url(_text(element.find("link")) or _text(element.find(f"{{{RSS1}}}link")), base)
+    url = clean_url(
+        _text(element.find("link")) or _text(element.find(f"{{{RSS1}}}link")), base=base
+    )
     if url:
         return url
     guid = element.find("guid")
     if guid is not None and (guid.get("isPermaLink") or "true").lower() == "true":
-        return http_url(_text(guid), base)
+        return clean_url(_text(guid), base=base)
     return ""
 
 
@@ -923,7 +899,7 @@ def _json_document(body: bytes, base: str, scope: str) -> Document:
     if not isinstance(items, list):
         raise PayloadError("feed: not a JSON Feed (no list of items)")
     title = tidy(_string(data.get("title")))
-    link = http_url(_string(data.get("home_page_url")), base)
+    link = clean_url(_string(data.get("home_page_url")), base=base)
     author = _json_author(data, base, scope)
     return Document(title, link, author, _json_entries(items, base, scope))
 
@@ -947,8 +923,8 @@ def _json_entry(item: dict, base: str, scope: str) -> Entry:
     raw_id = item.get("id")
     if isinstance(raw_id, bool) or not isinstance(raw_id, (str, int, float)):
         raw_id = ""  # JSON Feed 1.0 allowed numbers; anything else is no id
-    url = http_url(_string(item.get("url")), base) or http_url(
-        _string(item.get("external_url")), base
+    url = clean_url(_string(item.get("url")), base=base) or clean_url(
+        _string(item.get("external_url")), base=base
     )
     body = _string(item.get("content_text"))
     if body:
@@ -1008,7 +984,7 @@ def _person(name: str, uri: str, email: str, base: str, scope: str) -> Author | 
     name = " ".join(name.split())[:200]
     if name.lower() in _GONE:
         name = ""
-    profile = http_url(uri, base)
+    profile = clean_url(uri, base=base)
     email = email.strip()
     if "@" not in email or any(ch.isspace() for ch in email):
         email = ""

@@ -36,11 +36,11 @@ import requests
 
 from ..errors import AuthError, ConnectorError, NotFound, PayloadError
 from ..hosts import registrable_domain, valid_host
-from ..http import RateLimit, json_body, rate_limit_from_headers, request
+from ..http import json_body
 from ..interaction import Author, Interaction, Kind, Network, Page, parse_datetime
 from ..text import html_to_text, mastodon_length, parse_html
 from ..urls import clean_url
-from .base import Connector, batched
+from .base import Connector, SkipItem, batched
 
 NETWORK = "mastodon"
 #: the notification types we ask for, and what they become
@@ -96,6 +96,7 @@ class MastodonConnector(Connector):
     #: any host may be a Mastodon instance: tried after the networks with fixed hosts
     profile_url_order = 100
     links_are_verified = True
+    rate_limit_prefix = "X-RateLimit"
     max_text_length = 500
     profile_batch_size = 40
     credential_keys = ("access_token",)
@@ -139,14 +140,6 @@ class MastodonConnector(Connector):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        if not clean_url(self.base_url):
-            raise ValueError(
-                "mastodon: the base URL (the instance) must be an http(s) URL, without credentials"
-            )
-        if not self.timeout or self.timeout <= 0:
-            raise ValueError("a positive timeout is required")
-        #: the X-RateLimit-* headers of the last response, for the caller
-        self.rate_limit: RateLimit | None = None
         self._batch_lookup = True  # GET /api/v1/accounts?id[]= (Mastodon >= 4.3)
 
     # -- options -------------------------------------------------------------------
@@ -160,11 +153,7 @@ class MastodonConnector(Connector):
 
     @property
     def limit(self) -> int:
-        try:
-            value = int(self.options.get("limit") or DEFAULT_LIMIT)
-        except (TypeError, ValueError):
-            value = DEFAULT_LIMIT
-        return max(1, min(MAX_LIMIT, value))
+        return self.option_int("limit", DEFAULT_LIMIT, MAX_LIMIT)
 
     @property
     def reply_visibility(self) -> str:
@@ -179,24 +168,7 @@ class MastodonConnector(Connector):
         token = str(self.credentials.get("access_token") or "").strip()
         if not token:
             raise AuthError("mastodon: no access token")
-        headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
-        headers.update(kwargs.pop("headers", None) or {})
-        return request(
-            self.session,
-            method,
-            self.base_url + path,
-            timeout=self.timeout,
-            network=NETWORK,
-            headers=headers,
-            hooks={"response": self._note_rate_limit},
-            allow_redirects=False,
-            **kwargs,
-        )
-
-    def _note_rate_limit(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
-        self.rate_limit = (
-            rate_limit_from_headers(response.headers, "X-RateLimit") or self.rate_limit
-        )
+        return self._request(method, self.base_url + path, token=token, **kwargs)
 
     def _json(self, method: str, path: str, what: str, **kwargs: Any) -> Any:
         return json_body(self._send(method, path, **kwargs), NETWORK, what)
@@ -240,7 +212,7 @@ class MastodonConnector(Connector):
                 newest = note_id
             try:
                 items.append(self._interaction(raw))
-            except _Skip as skip:
+            except SkipItem as skip:
                 skipped += 1
                 problems.append(str(skip))
 
@@ -258,21 +230,21 @@ class MastodonConnector(Connector):
 
     def _interaction(self, raw: Any) -> Interaction:
         if not isinstance(raw, dict):
-            raise _Skip(f"a notification is a {type(raw).__name__}, not an object")
+            raise SkipItem(f"a notification is a {type(raw).__name__}, not an object")
         note_id = str(raw.get("id") or "")
         if not _ID.match(note_id):
-            raise _Skip("a notification without a valid id")
+            raise SkipItem("a notification without a valid id")
         kind_name = str(raw.get("type") or "")
         kind = KINDS.get(kind_name)
         if kind is None:
-            raise _Skip(f"notification {note_id}: unknown type {kind_name[:40]!r}")
+            raise SkipItem(f"notification {note_id}: unknown type {kind_name[:40]!r}")
         try:
             created_at = parse_datetime(raw.get("created_at"))
         except (TypeError, ValueError):
-            raise _Skip(f"notification {note_id}: no valid created_at") from None
+            raise SkipItem(f"notification {note_id}: no valid created_at") from None
         author = self._author(raw.get("account"))
         if author is None:
-            raise _Skip(f"notification {note_id}: no usable account")
+            raise SkipItem(f"notification {note_id}: no usable account")
 
         fields: dict[str, Any] = {
             "network": Network.MASTODON,
@@ -487,10 +459,6 @@ class MastodonConnector(Connector):
 # -- helpers -----------------------------------------------------------------------
 
 
-class _Skip(Exception):
-    """A notification that cannot become an interaction: counted, never fatal."""
-
-
 def _id_key(value: str) -> tuple[int, str]:
     """Order Mastodon ids (numeric strings of growing length) without int overflow."""
     return (len(value), value)
@@ -523,15 +491,15 @@ def _field_url(value: Any) -> str:
 def _status_fields(note_id: str, kind_name: str, status: Any) -> dict[str, Any]:
     """What a notification's status adds to its interaction (text, ids, url, kind)."""
     if status is not None and not isinstance(status, dict):
-        raise _Skip(f"notification {note_id}: status is not an object")
+        raise SkipItem(f"notification {note_id}: status is not an object")
     if not status:
         if kind_name in _OWN_STATUS:
             # they deleted what they wrote: we keep only what people chose to leave up
-            raise _Skip(f"notification {note_id}: the {kind_name} status was deleted")
+            raise SkipItem(f"notification {note_id}: the {kind_name} status was deleted")
         return {}
     status_id = str(status.get("id") or "")
     if not _ID.match(status_id):
-        raise _Skip(f"notification {note_id}: status without a valid id")
+        raise SkipItem(f"notification {note_id}: status without a valid id")
     fields: dict[str, Any] = {}
     url = clean_url(status.get("url")) or clean_url(status.get("uri"))
     if url:

@@ -60,7 +60,7 @@ from ..http import retry_at_from_headers, send
 from ..interaction import Author, Interaction, Kind, Network, Page, parse_datetime
 from ..text import x_length
 from ..urls import clean_url
-from .base import Connector, batched
+from .base import Connector, SkipItem, batched
 
 #: the host tweepy's Client hardcodes in ``BaseClient.request``
 TWEEPY_HOST = "https://api.twitter.com"
@@ -234,13 +234,9 @@ class XConnector(Connector):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        if not clean_url(self.base_url):
-            raise ValueError("x: the base URL must be an http(s) URL, without credentials")
         username = str(self.options.get("username") or "").strip().lstrip("@")
         if username and not _HANDLE.match(username):
             raise ValueError("x: the option username must be an X handle (1-15 letters, digits, _)")
-        if not self.timeout or self.timeout <= 0:
-            raise ValueError("a positive timeout is required")
         creds = self.credentials
         self.client = tweepy.Client(
             bearer_token=creds.get("bearer_token") or None,
@@ -376,7 +372,7 @@ class XConnector(Connector):
             for raw in data:
                 try:
                     item = self._interaction(raw, users, tweets, stream, problems)
-                except _Skip as skip:
+                except SkipItem as skip:
                     skipped += 1
                     problems.append(str(skip))
                     continue
@@ -428,20 +424,20 @@ class XConnector(Connector):
         problems: list[str],
     ) -> Interaction | None:
         if not isinstance(raw, dict):
-            raise _Skip(f"an item is a {type(raw).__name__}, not a tweet")
+            raise SkipItem(f"an item is a {type(raw).__name__}, not a tweet")
         tweet_id = str(raw.get("id") or "")
         if not _ID.match(tweet_id):
-            raise _Skip("a tweet without a valid id")
+            raise SkipItem("a tweet without a valid id")
         author_id = str(raw.get("author_id") or "")
         if not _ID.match(author_id):
-            raise _Skip(f"tweet {tweet_id}: no author id")
+            raise SkipItem(f"tweet {tweet_id}: no author id")
         brand = str(self.options.get("user_id") or "")
         if author_id == brand:
             return None  # the brand's own tweet, found by the search: not an interaction
         try:
             created_at = parse_datetime(raw.get("created_at"))
         except (TypeError, ValueError):
-            raise _Skip(f"tweet {tweet_id}: no valid created_at") from None
+            raise SkipItem(f"tweet {tweet_id}: no valid created_at") from None
 
         author = _author(users.get(author_id))
         if author is None:
@@ -623,10 +619,6 @@ def _recover(st: dict[str, str], message: str) -> bool:
             st.pop(key, None)
         return True
     return False
-
-
-class _Skip(Exception):
-    """An item that cannot be turned into an interaction: counted, never fatal."""
 
 
 _STREAM_NAMES = {MENTIONS: "mentions", SEARCH: "search"}

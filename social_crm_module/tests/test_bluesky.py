@@ -11,7 +11,8 @@ import pytest
 
 from social_crm_module import errors
 from social_crm_module.connectors import connector_class
-from social_crm_module.connectors.bluesky import BlueskyConnector, RateLimit, graphemes
+from social_crm_module.connectors.bluesky import BlueskyConnector, graphemes
+from social_crm_module.http import RateLimit
 from social_crm_module.interaction import Kind, Network
 from social_crm_module.testing import FakeServer
 

@@ -11,14 +11,11 @@ import pytest
 
 from social_crm_module import errors
 from social_crm_module.connectors import connector_class
-from social_crm_module.connectors.mastodon import (
-    MastodonConnector,
-    RateLimit,
-    html_to_text,
-    mastodon_length,
-)
+from social_crm_module.connectors.mastodon import MastodonConnector
+from social_crm_module.http import RateLimit
 from social_crm_module.interaction import Kind, Network
 from social_crm_module.testing import FakeServer
+from social_crm_module.text import html_to_text, mastodon_length
 
 FIXTURES = Path(__file__).parent / "fixtures" / "mastodon"
 NOTIFICATIONS = "/api/v1/notifications"

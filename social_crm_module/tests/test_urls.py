@@ -4,7 +4,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from social_crm_module.connectors import bluesky, mastodon, x
+from social_crm_module.connectors import bluesky, feed, mastodon, x
 from social_crm_module.interaction import MAX_NAME, MAX_TEXT, Author, Interaction, Kind, Network
 from social_crm_module.matching import parse_profile_url
 from social_crm_module.urls import clean_url
@@ -118,9 +118,10 @@ def test_bluesky_avatar_over_http_is_dropped():
 
 
 def test_connectors_share_one_url_cleaner():
-    # no private copies left behind (the feed connector is switched separately)
-    for module in (x, mastodon, bluesky):
+    # no private copies left behind
+    for module in (x, mastodon, bluesky, feed):
         assert not hasattr(module, "_http_url"), module.__name__
+        assert not hasattr(module, "http_url"), module.__name__
 
 
 @pytest.mark.parametrize(
