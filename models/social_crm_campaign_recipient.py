@@ -544,12 +544,25 @@ class SocialCrmCampaignRecipient(models.Model):
         recipients = self._claim_email()
         if not recipients:
             return
+        # one batch create, as mass mailing queues its mails; then one UPDATE links
+        # each line to its mail (not a write per line)
         mails = self.env["mail.mail"].sudo().create([r._email_values() for r in recipients])
         now = fields.Datetime.now()
         recipients.filtered(lambda r: not r.delivered_at).delivered_at = now
         recipients.write({"email_state": "sent", "email_error": False})
-        for recipient, mail in zip(recipients, mails, strict=True):
-            recipient.mail_id = mail
+        recipients.flush_recordset()
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE social_crm_campaign_recipient r SET mail_id = v.mail_id
+                  FROM unnest(%s::int[], %s::int[]) AS v(id, mail_id)
+                 WHERE r.id = v.id
+                """,
+                recipients.ids,
+                mails.ids,
+            )
+        )
+        recipients.invalidate_recordset(["mail_id"])
 
     def _claim_email(self):
         """The recipients whose email is still queued and held by no other worker,
