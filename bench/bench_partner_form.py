@@ -116,6 +116,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--interactions", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument(
+        "--breakdown", action="store_true", help="also time the stock form plus each field"
+    )
     args = parser.parse_args()
     with _env.environment() as env:
         from odoo.addons.mail.tools.discuss import Store
@@ -162,6 +165,16 @@ def main() -> None:
         print(f"partner form with {count} interactions reads in {full_ms:.1f} ms (target <= 50 ms)")
         print(f"the add-on's fields cost {full_ms / stock_ms:.2f}x the stock form's read")
         print(f"form read + chatter page: {full_ms + chatter_ms:.1f} ms")
+        if args.breakdown:  # where the add-on's time goes: stock form + one field
+            costs = {
+                name: median_ms(
+                    env, args.runs, lambda n=name: partner.web_read({**stock, n: full[n]})
+                )
+                - stock_ms
+                for name in added
+            }
+            for name, cost in sorted(costs.items(), key=lambda kv: -kv[1]):
+                print(f"    + {name:40} {cost:6.1f} ms")
 
 
 if __name__ == "__main__":
