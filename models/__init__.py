@@ -6,6 +6,10 @@ from . import social_crm_account_x
 from . import social_crm_account_mastodon
 from . import social_crm_account_bluesky
 from . import social_crm_account_feed
+from . import social_crm_account_facebook
+from . import social_crm_account_instagram
+from . import res_config_settings_meta
+from . import social_crm_account_meta
 from . import social_crm_identity
 from . import social_crm_interaction
 from . import social_crm_ingest

@@ -53,6 +53,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
+from urllib.parse import urlencode
 
 import requests
 
@@ -65,7 +66,7 @@ from ..errors import (
     RateLimited,
     TransientError,
 )
-from ..http import json_object, request, retry_at_from_headers
+from ..http import json_object, new_session, request, retry_at_from_headers
 from ..interaction import Author, Interaction, Kind, Page, parse_datetime
 from .base import Connector
 
@@ -794,3 +795,163 @@ class MetaConnector(Connector):
 
     def _brand(self) -> Author:
         return Author(network=self.network, external_id=self.owner_id, handle=self.owner_id)
+
+
+# -- Connect (OAuth 2.0 with Meta's login dialog) ---------------------------------------
+
+DIALOG_URL = "https://www.facebook.com"
+#: what an account asks Meta for (Pages, Messenger, Instagram comments and Direct)
+SCOPES = (
+    "pages_show_list",
+    "pages_read_engagement",
+    "pages_manage_engagement",
+    "pages_read_user_content",
+    "pages_manage_metadata",
+    "pages_messaging",
+    "instagram_basic",
+    "instagram_manage_comments",
+    "instagram_manage_messages",
+)
+#: what the Page subscribes our app to, for the webhooks
+PAGE_FIELDS = ("feed", "mention", "messages")
+
+
+@dataclass(frozen=True)
+class MetaPage:
+    """A Page the person granted, with its token and its linked Instagram account."""
+
+    page_id: str
+    name: str
+    access_token: str = field(repr=False)
+    ig_user_id: str = ""
+    ig_username: str = ""
+
+
+class MetaOAuth:
+    """The Connect flow's calls, over :class:`GraphClient` (the engine's HTTP layer).
+
+    Why not requests-oauthlib or authlib: what they do for us is building one URL;
+    Meta's steps after it (a GET token exchange, the long-lived ``fb_exchange_token``
+    grant, the Page tokens) are Meta's own and outside OAuth 2.0, the ``state`` is
+    stored and checked by Odoo, and every call must go through the one HTTP choke
+    point (timeouts, byte caps, no secrets in messages).
+    """
+
+    def __init__(
+        self,
+        *,
+        app_id: str,
+        app_secret: str,
+        graph_url: str = GRAPH_URL,
+        dialog_url: str = DIALOG_URL,
+        version: str = GRAPH_VERSION,
+        session: requests.Session | None = None,
+        timeout: float = 10.0,
+    ) -> None:
+        if not app_id or not app_secret:
+            raise AuthError("meta: set the Meta app id and secret in Settings first")
+        self.app_id, self._secret = app_id, app_secret
+        self.dialog_url = dialog_url.rstrip("/")
+        self.version = version
+        self._session = session or new_session()
+        self._graph_url, self._timeout = graph_url, timeout
+
+    def __repr__(self) -> str:
+        return f"<MetaOAuth app {self.app_id}>"
+
+    def client(self, token: str = "") -> GraphClient:
+        return GraphClient(
+            session=self._session,
+            base_url=self._graph_url,
+            token=token,
+            timeout=self._timeout,
+            network="meta",
+            version=self.version,
+        )
+
+    def authorize_url(self, redirect_uri: str, state: str) -> str:
+        query = urlencode(
+            {
+                "client_id": self.app_id,
+                "redirect_uri": redirect_uri,
+                "state": state,
+                "response_type": "code",
+                "scope": ",".join(SCOPES),
+            }
+        )
+        return f"{self.dialog_url}/{self.version}/dialog/oauth?{query}"
+
+    def exchange_code(self, code: str, redirect_uri: str) -> str:
+        """The code for a short-lived user token, then that for a long-lived one."""
+        params = {"client_id": self.app_id, "client_secret": self._secret}
+        graph = self.client()
+        short = graph.call(
+            "GET",
+            "oauth/access_token",
+            "token",
+            params={**params, "redirect_uri": redirect_uri, "code": code},
+            token=False,
+        ).get("access_token")
+        if not isinstance(short, str) or not short:
+            raise PayloadError("meta: the code exchange gave no token")
+        long_lived = graph.call(
+            "GET",
+            "oauth/access_token",
+            "token",
+            params={**params, "grant_type": "fb_exchange_token", "fb_exchange_token": short},
+            token=False,
+        ).get("access_token")
+        if not isinstance(long_lived, str) or not long_lived:
+            raise PayloadError("meta: the long-lived token exchange gave no token")
+        return long_lived
+
+    def me(self, user_token: str) -> str:
+        body = self.client(user_token).call("GET", "me", "user", params={"fields": "id"})
+        return valid_id(body.get("id"))
+
+    def pages(self, user_token: str) -> list[MetaPage]:
+        """The Pages the person granted (their Page tokens never expire while the
+        user token is long-lived) and each one's Instagram professional account."""
+        graph, found, after = self.client(user_token), [], None
+        for _ in range(20):  # 20 x 100 Pages at most
+            params: dict[str, Any] = {
+                "fields": "id,name,access_token,instagram_business_account{id,username}",
+                "limit": 100,
+            }
+            if after:
+                params["after"] = after
+            rows, after = page_items(
+                graph.call("GET", "me/accounts", "pages", params=params), "meta", "pages"
+            )
+            for row in rows:
+                page = valid_id(row.get("id")) if isinstance(row, dict) else ""
+                token = row.get("access_token") if isinstance(row, dict) else None
+                if not page or not isinstance(token, str) or not token:
+                    continue
+                ig = row.get("instagram_business_account")
+                ig = ig if isinstance(ig, dict) else {}
+                name = row.get("name") if isinstance(row.get("name"), str) else page
+                username = ig.get("username") if isinstance(ig.get("username"), str) else ""
+                found.append(
+                    MetaPage(page, name[:200], token, valid_id(ig.get("id")), username[:30])
+                )
+            if not after:
+                break
+        return found
+
+    def subscribe_page(self, page_id: str, page_token: str) -> None:
+        self.client(page_token).call(
+            "POST",
+            f"{page_id}/subscribed_apps",
+            "subscription",
+            params={"subscribed_fields": ",".join(PAGE_FIELDS)},
+        )
+
+    def unsubscribe_page(self, page_id: str, page_token: str) -> None:
+        self.client(page_token).call("DELETE", f"{page_id}/subscribed_apps", "subscription")
+
+    def revoke(self, user_id: str) -> None:
+        """Take back every permission the person granted the app (app token)."""
+        self.client(f"{self.app_id}|{self._secret}").call(
+            "DELETE", f"{valid_id(user_id) or 'me'}/permissions", "revoke"
+        )
