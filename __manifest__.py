@@ -49,6 +49,7 @@
         "views/res_config_settings_views.xml",
         "views/res_config_settings_meta_views.xml",
         "views/social_crm_campaign_views.xml",
+        "views/social_crm_campaign_private_reply_views.xml",
         "wizard/social_crm_reply_wizard_views.xml",
         "wizard/social_crm_meta_connect_wizard_views.xml",
         "views/social_crm_interaction_answer_views.xml",

@@ -25,5 +25,6 @@ from . import social_crm_campaign
 from . import social_crm_campaign_recipient
 from . import social_crm_campaign_trigger
 from . import social_crm_campaign_redemption
+from . import social_crm_campaign_private_reply
 from . import crm_lead
 from . import sale_order

@@ -11,3 +11,4 @@ from . import test_reply
 from . import test_workers
 from . import test_boundaries
 from . import test_meta
+from . import test_meta_campaign
