@@ -8,7 +8,7 @@ from pathlib import Path
 from unittest.mock import patch
 from urllib.parse import parse_qs, urlsplit
 
-from odoo.tests import HttpCase, tagged
+from odoo.tests import HttpCase, TransactionCase, tagged
 
 from ..controllers.meta import MAX_WEBHOOK_BODY
 from ..models.res_config_settings_meta import (
@@ -336,3 +336,33 @@ class TestMetaConnect(MetaCase):
         )
         action = self.account.action_meta_connect()
         self.assertEqual(action["url"], f"/social_crm/meta/connect?account_id={self.account.id}")
+
+
+@tagged("post_install", "-at_install")
+class TestMetaWebhookJobs(TransactionCase):
+    def test_under_queue_job_each_entry_is_one_job_queued_once(self):
+        if "queue.job" not in self.env:
+            self.skipTest("OCA queue_job is not installed in this database")
+        from odoo.addons.queue_job import job as queue_job  # noqa: PLC0415
+
+        self.env["ir.config_parameter"].sudo().set_param(META_APP_SECRET, SECRET)
+        account = self.env["social.crm.account"].create(
+            {
+                "name": "Brand Coffee",
+                "network": "facebook",
+                "meta_page_id": PAGE,
+                "meta_page_access_token": "test-page-token",
+                "state": "connected",
+            }
+        )
+        Job = self.env["queue.job"]
+        payload = load("webhook_feed")
+        Account = self.env["social.crm.account"]
+        self.assertEqual(Account._social_crm_meta_webhook(payload), 1)
+        Account._social_crm_meta_webhook(payload)  # a replay while waiting: no second job
+        jobs = Job.search([("method_name", "=", "_social_crm_meta_ingest_entry")])
+        self.assertEqual(len(jobs), 1)
+        self.assertFalse(account.interaction_ids)
+        queue_job.Job.load(self.env, jobs.uuid).perform()
+        account.invalidate_recordset(["interaction_ids"])
+        self.assertEqual(len(account.interaction_ids), 2)
