@@ -58,5 +58,6 @@
         "demo/social_crm_demo.xml",
         "demo/social_crm_advocate_demo.xml",
         "demo/social_crm_campaign_demo.xml",
+        "demo/social_crm_meta_demo.xml",
     ],
 }

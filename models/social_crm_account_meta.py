@@ -2,6 +2,7 @@
 Disconnect, and the webhook events handed to the same ingest as the pull."""
 
 import hashlib
+import importlib
 import logging
 import secrets
 from datetime import timedelta
@@ -204,3 +205,9 @@ class SocialCrmAccount(models.Model):
         with self._connector() as connector:
             page = connector.webhook_items(entry)
         return self._ingest_page(page)
+
+    @api.model
+    def _social_crm_meta_load_demo(self):
+        """The Facebook and Instagram demo history (called by the demo data only)."""
+        builder = importlib.import_module("odoo.addons.social_crm_module.demo.social_crm_meta_demo")
+        return builder.load(self.env)

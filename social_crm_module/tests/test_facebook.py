@@ -10,6 +10,7 @@ from social_crm_module import errors
 from social_crm_module.connectors import connector_class
 from social_crm_module.connectors._graph import (
     OVERLAP,
+    MetaOAuth,
     load_cursor,
     regain_at,
     sign,
@@ -412,3 +413,76 @@ def test_signatures_are_checked_in_constant_time():
     assert not signature_valid("test-app-secret", body, None)
     assert not signature_valid("test-app-secret", body, header.replace("sha256=", "sha1="))
     assert not signature_valid("", body, header)
+
+
+# -- Connect -----------------------------------------------------------------------------
+
+
+def oauth(server):
+    return MetaOAuth(
+        app_id="1234567890",
+        app_secret="test-app-secret",
+        graph_url=server.url,
+        dialog_url="https://dialog.example",
+        timeout=2.0,
+    )
+
+
+def test_connect_builds_the_dialog_url_and_exchanges_for_a_long_lived_token(server):
+    flow = oauth(server)
+    url = flow.authorize_url("https://odoo.example/social_crm/meta/callback", "test-state")
+    assert url.startswith("https://dialog.example/v21.0/dialog/oauth?client_id=1234567890&")
+    assert "state=test-state" in url and "pages_messaging" in url
+    server.add(
+        "GET", f"{V}/oauth/access_token", json={"access_token": "fake-short"}, query={"code": "c1"}
+    )
+    server.add(
+        "GET",
+        f"{V}/oauth/access_token",
+        json={"access_token": "fake-long"},
+        query={"grant_type": "fb_exchange_token", "fb_exchange_token": "fake-short"},
+    )
+    assert flow.exchange_code("c1", "https://odoo.example/cb") == "fake-long"
+    first, _second = server.requests_to(f"{V}/oauth/access_token")
+    assert first.query["redirect_uri"] == ["https://odoo.example/cb"]
+    assert "Authorization" not in first.headers
+
+
+def test_connect_lists_every_page_across_pages_of_results(server):
+    flow = oauth(server)
+    server.add(
+        "GET",
+        f"{V}/me/accounts",
+        json={
+            "data": [{"id": "2", "name": "Tea", "access_token": "fake-2"}],
+            "paging": {"cursors": {"after": "end"}},
+        },
+        query={"after": "p2"},
+    )
+    server.add(
+        "GET",
+        f"{V}/me/accounts",
+        json={
+            "data": [
+                {
+                    "id": PAGE,
+                    "name": "Brand Coffee",
+                    "access_token": "fake-1",
+                    "instagram_business_account": {"id": "178", "username": "brandcoffee"},
+                },
+                {"id": "3", "name": "No token"},
+            ],
+            "paging": {"cursors": {"after": "p2"}, "next": "https://graph.example/next"},
+        },
+    )
+    pages = flow.pages("fake-user")
+    assert [(p.page_id, p.ig_user_id, p.ig_username) for p in pages] == [
+        (PAGE, "178", "brandcoffee"),
+        ("2", "", ""),
+    ]
+    assert "fake-1" not in repr(pages[0])
+
+
+def test_connect_without_app_settings_is_refused():
+    with pytest.raises(errors.AuthError, match="Settings"):
+        MetaOAuth(app_id="", app_secret="x")
