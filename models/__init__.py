@@ -6,6 +6,10 @@ from . import social_crm_account_x
 from . import social_crm_account_mastodon
 from . import social_crm_account_bluesky
 from . import social_crm_account_feed
+from . import social_crm_account_facebook
+from . import social_crm_account_instagram
+from . import res_config_settings_meta
+from . import social_crm_account_meta
 from . import social_crm_identity
 from . import social_crm_interaction
 from . import social_crm_erased
@@ -19,6 +23,7 @@ from . import social_crm_campaign
 from . import social_crm_campaign_recipient
 from . import social_crm_campaign_refusal
 from . import social_crm_campaign_redemption
+from . import social_crm_campaign_private_reply
 from . import crm_lead
 from . import sale_order
 from . import account_move

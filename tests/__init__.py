@@ -10,3 +10,5 @@ from . import test_campaign
 from . import test_reply
 from . import test_workers
 from . import test_boundaries
+from . import test_meta
+from . import test_meta_campaign

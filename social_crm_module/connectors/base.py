@@ -18,6 +18,7 @@ Cursor contract for :meth:`Connector.fetch`:
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
+from datetime import datetime
 from typing import Any, ClassVar
 
 import requests
@@ -86,7 +87,7 @@ class Connector:
     @classmethod
     def capabilities(cls) -> frozenset[str]:
         """What the connector can do, from what it implements: ``check``,
-        ``profiles``, ``reply``, ``dm``, ``like``, ``repost``."""
+        ``profiles``, ``reply``, ``dm``, ``like``, ``repost``, ``private_reply``."""
         methods = {
             "check": "check",
             "profiles": "profiles",
@@ -94,6 +95,7 @@ class Connector:
             "dm": "send_dm",
             "like": "like",
             "repost": "repost",
+            "private_reply": "private_reply",
         }
         return frozenset(
             name
@@ -184,6 +186,12 @@ class Connector:
     def send_dm(self, author_id: str, text: str) -> Interaction:
         """Send a private message to an author (by external id)."""
         raise NotSupported(f"{self.network.value}: direct messages are not supported")
+
+    def private_reply(self, to: str, text: str, created_at: datetime | None = None) -> Interaction:
+        """Answer a public comment (its ``reply_ref``) with one private message to its
+        author (Meta's Private Replies); ``created_at`` is when the comment was made,
+        when the caller knows it."""
+        raise NotSupported(f"{self.network.value}: private replies are not supported")
 
     def like(self, to: str) -> None:
         raise NotSupported(f"{self.network.value}: likes are not supported")
