@@ -48,6 +48,7 @@ attribute gets the whole list at once).
 from __future__ import annotations
 
 import csv
+import logging
 import math
 import re
 from collections import Counter
@@ -55,6 +56,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol, runtime_checkable
+
+_logger = logging.getLogger(__name__)
 
 INTENTS = ("praise", "complaint", "question", "purchase_intent", "other")
 LABELS = ("positive", "neutral", "negative")
@@ -72,11 +75,28 @@ def label_for(polarity: float) -> str:
     return "neutral"
 
 
+#: a classification whose ``confidence`` is at least this is "confident": routing acts
+#: on it; below it, the post is left for a person (the classifier review). Chosen on
+#: the cross-validated predictions of the learned model (see readme/SENTIMENT.md).
+CONFIDENT_AT = 0.5
+#: the confidence of the VADER rules alone (below :data:`CONFIDENT_AT`: a post they
+#: classify is always offered for review)
+RULES_CONFIDENCE = 0.4
+
+
 @dataclass(frozen=True)
 class Classification:
+    """One post's ``intent``, ``polarity`` in [-1, 1], ``label``, and ``confidence`` in
+    [0, 1] (1.0 when a model does not say: old models and callers keep working)."""
+
     intent: str
     polarity: float
     label: str
+    confidence: float = 1.0
+
+    @property
+    def confident(self) -> bool:
+        return self.confidence >= CONFIDENT_AT
 
     def __post_init__(self):
         if self.intent not in INTENTS:
@@ -85,6 +105,8 @@ class Classification:
             raise ValueError(f"unknown label {self.label!r}; expected one of {LABELS}")
         if not (math.isfinite(self.polarity) and -1.0 <= self.polarity <= 1.0):
             raise ValueError(f"polarity must lie in [-1, 1], not {self.polarity}")
+        if not (math.isfinite(self.confidence) and 0.0 <= self.confidence <= 1.0):
+            raise ValueError(f"confidence must lie in [0, 1], not {self.confidence}")
 
 
 EMPTY = Classification("other", 0.0, "neutral")
@@ -98,7 +120,7 @@ class Classifier(Protocol):
 # ---------------------------------------------------------------- the registry
 
 _MODELS: dict[str, Classifier] = {}
-_current = "vader"
+_current = "learned"
 
 
 def register_model(name: str, model: Classifier, *, replace: bool = False) -> None:
@@ -120,6 +142,13 @@ def use_model(name: str) -> None:
 
 def model_in_use() -> str:
     return _current
+
+
+def get_model(name: str) -> Classifier:
+    """The model registered as ``name`` (e.g. ``"learned"``, the fallback of a remote one)."""
+    if name not in _MODELS:
+        raise ValueError(f"no model called {name!r}; registered: {', '.join(sorted(_MODELS))}")
+    return _MODELS[name]
 
 
 def classify(text: str | None, lang: str | None = None) -> Classification:
@@ -312,6 +341,24 @@ class VaderModel:
     def polarity(self, text: str) -> float:
         return float(self._analyzer.polarity_scores(text)["compound"])
 
+    def polarity_scores(self, text: str) -> dict:
+        """VADER's scores: ``compound`` in [-1, 1] and the ``pos``/``neg``/``neu`` shares."""
+        return self._analyzer.polarity_scores(text)
+
+    def cues(self, text: str, polarity: float) -> dict[str, bool | str]:
+        """What the rules see in ``text``: each cue, and the intent they would give
+        (the learned model reads these as features)."""
+        return {
+            "intent": self.intent(text, polarity),
+            "purchase": _found(_PURCHASE, text),
+            "eager": bool(_EAGER.search(text)),
+            "complaint_strong": _found(_COMPLAINT_STRONG, text),
+            "complaint_weak": _found(_COMPLAINT_WEAK, text),
+            "target": bool(_TARGET.search(text)),
+            "praise_phrase": bool(_PRAISE.search(text)),
+            "question_start": bool(_QUESTION_START.match(text)),
+        }
+
     def intent(self, text: str, polarity: float) -> str:  # noqa: PLR0911 - a ladder of rules
         if _found(_PURCHASE, text):
             return "purchase_intent"
@@ -344,7 +391,7 @@ class VaderModel:
         elif intent == "praise":
             polarity = max(polarity, 0.3)
         polarity = max(-1.0, min(1.0, round(polarity, 4)))
-        return Classification(intent, polarity, label_for(polarity))
+        return Classification(intent, polarity, label_for(polarity), RULES_CONFIDENCE)
 
     def classify_many(
         self, texts: Sequence[str | None], langs: Sequence[str | None]
@@ -374,7 +421,19 @@ class _Lazy:
         return self._get().classify_many(texts, langs)
 
 
+def _learned() -> Classifier:
+    """The learned model, or the VADER rules when its weights cannot be read."""
+    from .classifier.learned import LearnedModel  # noqa: PLC0415 - it imports this module
+
+    try:
+        return LearnedModel.load()
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        _logger.warning("learned classifier unavailable (%s); using the VADER rules", exc)
+        return VaderModel()
+
+
 register_model("vader", _Lazy(VaderModel))
+register_model("learned", _Lazy(_learned))
 
 
 # ------------------------------------------------------------------ measuring
