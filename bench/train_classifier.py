@@ -79,6 +79,7 @@ def main(argv=None) -> int:
     parser.add_argument("--c", type=float, default=train.C, help="inverse regularisation")
     parser.add_argument("--out", type=Path, default=linear.WEIGHTS)
     parser.add_argument("--no-save", action="store_true")
+    parser.add_argument("--misses", action="store_true", help="list the cross-validated misses")
     args = parser.parse_args(argv)
 
     rows = train.corpus(args.extra)
@@ -92,6 +93,15 @@ def main(argv=None) -> int:
     if args.folds > 1:
         cv = train.cross_validate(rows, args.folds, c=args.c)
         out += report(f"{args.folds}-fold cross-validation (out-of-fold predictions)", cv)
+        if args.misses:
+            out += ["| text | expected | got |", "|---|---|---|"]
+            for row, got in sorted(cv.misses, key=lambda m: (m[0].intent, m[1].intent)):
+                text = row.text.replace("|", "\\|").replace("\n", " ")
+                out.append(
+                    f"| {text} | {row.intent}/{row.label} "
+                    f"| {got.intent}/{got.label} ({got.confidence:.2f}) |"
+                )
+            out.append("")
     model = train.fit(rows, c=args.c, meta={"rows": len(rows), "c": args.c})
     out += report(
         "Held-out `test` split of labelled_posts.csv", train.score(model, train.held_out_rows())

@@ -1,12 +1,28 @@
 """Intent and sentiment of a short social post, behind one function: :func:`classify`.
 
-``classify(text, lang=None) -> Classification(intent, polarity, label)``:
+``classify(text, lang=None) -> Classification(intent, polarity, label, confidence)``:
 
 - ``intent``: ``praise``, ``complaint``, ``question``, ``purchase_intent`` or ``other``;
 - ``polarity``: a float in [-1, 1] (the score's sentiment component uses it as is);
-- ``label``: ``positive`` (polarity >= 0.05), ``negative`` (<= -0.05) or ``neutral``.
+- ``label``: ``positive`` (polarity >= 0.05), ``negative`` (<= -0.05) or ``neutral``;
+- ``confidence``: in [0, 1]; ``confidence >= CONFIDENT_AT`` (``.confident``) is the
+  line callers use: route on confident classifications, offer the others for review.
+  A model that does not say gets 1.0, so older models and callers keep working.
 
-The default model (``"vader"``) runs offline on a CPU in well under a millisecond a
+Models (the registry below; :func:`use_model` picks one for every caller):
+
+- ``"learned"``, the default: a linear model trained on about 1,500 labelled posts in
+  seven languages (:mod:`.classifier`: hashed word and character n-grams, plus VADER
+  and the rules below as features), pure Python, weights in
+  ``data/classifier_weights.json.gz``, well under a millisecond a post. If the weights
+  cannot be read it falls back to ``"vader"`` (and logs a warning).
+- ``"vader"``: VADER and the intent rules below; its confidence is always
+  :data:`RULES_CONFIDENCE` (below :data:`CONFIDENT_AT`).
+- a remote model, if a company configures one:
+  :class:`.classifier.remote.RemoteClassifier` (an OpenAI-compatible endpoint; the
+  learned model is its fallback).
+
+The rules model (``"vader"``) runs offline on a CPU in well under a millisecond a
 post. Polarity is VADER's compound score (lexicon and rules made for social media:
 emojis, negation such as "not bad", ALL-CAPS words among lower-case ones, "!!!",
 "but", degree words), with a small added lexicon of common Spanish, French, German,
@@ -34,9 +50,9 @@ my money") is at least :data:`EAGER_FLOOR`. ``lang`` is accepted for models that
 it; the default model reads every language with the same lexicon.
 
 The rules were tuned on the ``dev`` split of ``data/labelled_posts.csv`` only;
-``bench/sentiment_accuracy.py`` reports the held-out ``test`` split (see
-``readme/SENTIMENT.md``, including where it fails: sarcasm without a complaint
-word, and non-English text beyond the small lexicon).
+``bench/sentiment_accuracy.py`` reports the held-out ``test`` split and the learned
+model's cross-validated figures (see ``readme/SENTIMENT.md``, including where it
+fails).
 
 Plugging in a better model: any callable ``(text, lang) -> Classification`` (the
 :class:`Classifier` protocol). ``register_model("name", model)`` then
@@ -202,6 +218,23 @@ EXTRA_LEXICON = {
     "pessimo": -3.2, "rotto": -2.0,
     # nl
     "geweldig": 3.0, "bedankt": 1.9, "blij": 2.2, "slecht": -2.5,
+    # more of each language, common in reviews and complaints
+    "buenísimo": 3.0, "encantan": 3.0, "perfecto": 3.0, "precioso": 3.0, "rico": 2.0,
+    "contenta": 2.2, "contento": 2.2, "fatal": -2.5, "malísima": -3.0, "malísimo": -3.0,
+    "desastre": -2.8, "vergüenza": -2.5, "timo": -2.8, "estafa": -3.0, "mierda": -3.0,
+    "decepcionado": -2.5, "decepcionada": -2.5, "lento": -1.5, "caro": -1.2,
+    "top": 2.5, "adoré": 3.0, "superbe": 3.0, "délicieux": 3.0,
+    "magnifique": 3.0, "inadmissible": -3.0, "honte": -2.5,
+    "arnaque": -3.0, "lent": -1.5, "cher": -1.2, "relou": -2.0, "cata": -2.5,
+    "spitze": 3.0, "lecker": 2.5, "begeistert": 3.0, "wunderschön": 3.0, "bequem": 2.0,
+    "katastrophe": -3.0, "frechheit": -3.0, "abzocke": -3.0, "miserabel": -3.0,
+    "ärgerlich": -2.2, "enttäuschend": -2.5, "nervt": -2.0, "teuer": -1.2,
+    "maravilhoso": 3.0, "perfeito": 3.0, "lindo": 2.5, "delícia": 3.0, "amo": 3.0,
+    "decepcionante": -2.5, "horrível": -3.0, "quebrado": -2.2, "piada": -2.0,
+    "ottima": 3.0, "buonissimo": 3.0, "bellissimo": 3.0, "perfetto": 3.0, "adoro": 3.0,
+    "pessima": -3.2, "schifo": -3.0, "vergogna": -2.5, "delusione": -2.5, "deluso": -2.5,
+    "rotta": -2.0, "incubo": -2.5, "lekker": 2.5, "prachtig": 3.0, "aanrader": 2.8,
+    "waardeloos": -3.0, "teleurgesteld": -2.5, "kapot": -2.5, "balen": -2.0,
     # English words VADER misses in reviews
     "smooth": 1.5, "solid": 1.5, "slaps": 2.0, "dank": 1.9, "nailed": 2.5,
 }  # fmt: skip
@@ -421,12 +454,12 @@ class _Lazy:
         return self._get().classify_many(texts, langs)
 
 
-def _learned() -> Classifier:
+def _learned(path: Path | None = None) -> Classifier:
     """The learned model, or the VADER rules when its weights cannot be read."""
     from .classifier.learned import LearnedModel  # noqa: PLC0415 - it imports this module
 
     try:
-        return LearnedModel.load()
+        return LearnedModel.load(path)
     except (OSError, ValueError, KeyError, TypeError) as exc:
         _logger.warning("learned classifier unavailable (%s); using the VADER rules", exc)
         return VaderModel()

@@ -69,6 +69,32 @@ _THEN_AND_NOW = re.compile(
     r"|\bvroeger\b|\bniet\s+meer\b|\bantes\s+era\b|\bnão\s+é\s+mais\b|\bjá\s+foi\b",
     re.IGNORECASE,
 )
+#: words for something that went wrong; under positive words they point to sarcasm
+_PROBLEM = re.compile(
+    r"\b(crash\w*|outage|down|broke\w*|broken|cancel\w*|missed|missing|lost|late|delay\w*"
+    r"|wait\w*|hold|queue|stuck|fail\w*|error|bug\w*|dead|dies|died|cracked|leak\w*"
+    r"|wrong|cold|stale|refund|fee|fees|charg\w*|overcharg\w*|increase|again"
+    r"|nobody|no\s+one|ignor\w*|ghost\w*|logged\s+(me\s+)?out|signed\s+(me\s+)?out"
+    r"|mould|hair|joke|knockoff|cardboard|worse|pills|shrank"
+    r"|roto|rota|tarde|espera\w*|cancelad\w*|otra\s+vez|de\s+nuevo|cassé\w*|attente"
+    r"|annulé\w*|encore|retard|kaputt|warte\w*|warteschleife|gestrichen|schon\s+wieder"
+    r"|spät|schlecht\w*|quebrad\w*|esperando|atrasad\w*|de\s+novo|rott[oa]|attesa"
+    r"|ritardo|di\s+nuovo|cancellat\w*|kapot|wacht\w*|geannuleerd|weer|te\s+laat"
+    r"|slecht\w*|mauvais\w*|mala|malo|péssim\w*|pessim\w*)\b",
+    re.IGNORECASE,
+)
+#: words of buying, in the seven languages: with a question they are purchase intent
+_BUY = re.compile(
+    r"\b(price[sd]?|pricing|cost|costs|cheap\w*|deal|deals|discount\w*|sale|buy\w*|purchas\w*"
+    r"|order(ing)?|pre-?order|subscri\w*|plan|quote|financing|reserve|in\s+stock|size"
+    r"|ship\s+to|deliver\s+to|available|afford|checkout|basket|cart|for\s+sale|get\s+one"
+    r"|precio|cuesta|cu[aá]nto|vale|compr\w*|pedir|venta|descuento|oferta|tienen|talla"
+    r"|prix|co[uû]te?|combien|achet\w*|command\w*|abonnement|r[ée]duction|promo|dispo\w*"
+    r"|taille|preis|kost\w*|wie\s?viel|kauf\w*|bestell\w*|vorbestell\w*|rabatt|angebot"
+    r"|gr[öo](ß|ss)e|pre[cç]o|quanto|custa|sai|encomend\w*|desconto|tamanho|prezzo|costa"
+    r"|ordin\w*|sconto|taglia|prijs|kopen|korting|aanbieding|maat|abonnement)\b",
+    re.IGNORECASE,
+)
 _EYE_ROLL = frozenset("\U0001f643\U0001f644\U0001f612\U0001f611\U0001f610\U0001f480\U0001f921")
 _LAUGH = re.compile(r"\b(lol|lmao|lmfao|rofl|haha\w*|jaja\w*|kkk+|mdr|ahah\w*|xd)\b", re.I)
 
@@ -95,6 +121,16 @@ def tokens(text: str) -> list[str]:
 
 def _clauses(text: str) -> list[str]:
     return [part for part in _CLAUSE_BREAK.split(text) if part and part.strip()]
+
+
+def _problems(text: str) -> int:
+    """How many problem words, leaving out negated ones ("never had a broken one")."""
+    count = 0
+    for match in _PROBLEM.finditer(text):
+        before = tokens(text[: match.start()].lower())[-3:]
+        if not any(w in _NEGATORS or w.endswith("n't") for w in before):
+            count += 1
+    return count
 
 
 def _add_group(vector: dict[int, float], names: list[str]) -> None:
@@ -189,15 +225,8 @@ def _dense(text, words, several_clauses, polarity_scores, rules) -> dict[str, fl
             dense[f"rule_{name}={value}"] = 1.0
         elif value:
             dense[f"rule_{name}"] = 1.0
-    if _THEN_AND_NOW.search(text):
-        dense["then_and_now"] = 1.0
+    dense.update(_cues(text, compound))
     emojis = _EMOJI.findall(text)
-    if any(e in _EYE_ROLL for e in emojis):
-        dense["eye_roll"] = 1.0
-        dense["eye_roll_x_vader+"] = max(compound, 0.0)
-    if _LAUGH.search(text):
-        dense["laugh"] = 1.0
-        dense["laugh_x_vader"] = compound
     letters = [c for c in text if c.isalpha()]
     if len(letters) >= 6 and sum(c.isupper() for c in letters) / len(letters) > 0.8:
         dense["all_caps"] = 1.0
@@ -211,3 +240,27 @@ def _dense(text, words, several_clauses, polarity_scores, rules) -> dict[str, fl
     bucket = "1" if count <= 1 else "2-3" if count <= 3 else "4-8" if count <= 8 else "9+"
     dense[f"len={bucket}"] = 1.0
     return dense
+
+
+def _cues(text: str, compound: float) -> dict[str, float]:
+    """Problem words, buying words, "then and now", eye-roll emojis, laughter."""
+    cues: dict[str, float] = {}
+    problems = _problems(text)
+    if problems:
+        cues["problem"] = min(problems, 3) / 3
+        cues["problem_x_vader+"] = max(compound, 0.0) * min(problems, 3) / 3
+    buying = len(_BUY.findall(text))
+    if buying:
+        cues["buy"] = min(buying, 2) / 2
+        if "?" in text or "¿" in text:
+            cues["buy_x_question"] = 1.0
+    if _THEN_AND_NOW.search(text):
+        cues["then_and_now"] = 1.0
+    emojis = _EMOJI.findall(text)
+    if any(e in _EYE_ROLL for e in emojis):
+        cues["eye_roll"] = 1.0
+        cues["eye_roll_x_vader+"] = max(compound, 0.0)
+    if _LAUGH.search(text):
+        cues["laugh"] = 1.0
+        cues["laugh_x_vader"] = compound
+    return cues

@@ -18,8 +18,8 @@ class LearnedModel:
         self.vader = vader or sentiment.VaderModel()
 
     @classmethod
-    def load(cls, path: Path = linear.WEIGHTS, vader=None) -> LearnedModel:
-        return cls(linear.load_weights(path), vader)
+    def load(cls, path: Path | None = None, vader=None) -> LearnedModel:
+        return cls(linear.load_weights(path or linear.WEIGHTS), vader)
 
     def vector(self, text: str) -> dict[int, float]:
         return features.featurize(text, self.vader.polarity_scores, self.vader.cues)
@@ -27,9 +27,14 @@ class LearnedModel:
     def __call__(self, text: str, lang: str | None = None) -> sentiment.Classification:
         if not text or not text.strip():
             return sentiment.EMPTY
-        vector = self.vector(text)
+        whole = self.vader.polarity_scores(text)
+
+        def scores(part: str) -> dict:  # VADER once for the whole text
+            return whole if part is text else self.vader.polarity_scores(part)
+
+        vector = features.featurize(text, scores, self.vader.cues)
         intent, label, share, _p_intent, p_label = linear.decode(self.model.scores(vector))
-        compound = self.vader.polarity(text)
+        compound = float(whole["compound"])
         confidence = share * (0.5 + 0.5 * self.model.coverage(text))
         return sentiment.Classification(
             intent,

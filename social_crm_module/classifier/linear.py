@@ -34,6 +34,11 @@ EXCLUDED = frozenset(
     {("praise", "negative"), ("praise", "neutral"), ("complaint", "positive"),
      ("complaint", "neutral")}
 )  # fmt: skip
+#: the cost of reading a complaint as praise is the one that matters most (a complaint
+#: then goes nowhere): praise must be twice as likely as it would otherwise need to
+#: be. On the cross-validated predictions this halves the complaints read as praise
+#: for half a point of intent accuracy (readme/SENTIMENT.md).
+PRAISE_PRIOR = 0.5
 #: weights are stored as integers: ``round(w / scale)`` with ``scale = max|w| / QUANT``
 QUANT = 4095
 #: the label's band for the polarity float
@@ -96,10 +101,11 @@ def decode(scores: Sequence[float]) -> tuple[str, str, float, list[float], list[
     p_label = _softmax(scores[len(INTENTS) :])
     best, best_p, total = None, -1.0, 0.0
     for i, intent in enumerate(INTENTS):
+        prior = PRAISE_PRIOR if intent == "praise" else 1.0
         for j, label in enumerate(LABELS):
             if (intent, label) in EXCLUDED:
                 continue
-            joint = p_intent[i] * p_label[j]
+            joint = prior * p_intent[i] * p_label[j]
             total += joint
             if joint > best_p:
                 best, best_p = (intent, label), joint
@@ -143,7 +149,10 @@ def save_weights(model: LinearModel, path: Path = WEIGHTS) -> None:
         "meta": model.meta,
     }
     text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    with path.open("wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as handle:
+    with (
+        path.open("wb") as raw,
+        gzip.GzipFile(filename="", fileobj=raw, mode="wb", mtime=0) as handle,
+    ):
         handle.write(text.encode("utf-8"))
 
 

@@ -175,6 +175,8 @@ class Scores:
     label_confusion: Counter = field(default_factory=Counter)
     #: (confidence, intent right, label right) per prediction
     confidences: list = field(default_factory=list)
+    #: (row, classification) of every post whose intent or label was wrong
+    misses: list = field(default_factory=list)
 
     def add(self, row: Row, got: sentiment.Classification) -> None:
         self.n += 1
@@ -185,6 +187,8 @@ class Scores:
         self.intent_confusion[row.intent, got.intent] += 1
         self.label_confusion[row.label, got.label] += 1
         self.confidences.append((got.confidence, got.intent == row.intent, got.label == row.label))
+        if got.intent != row.intent or got.label != row.label:
+            self.misses.append((row, got))
 
     @property
     def intent_accuracy(self) -> float:
