@@ -69,6 +69,13 @@ def report(title: str, scores: train.Scores) -> list[str]:
         "",
         *matrix(scores.label_confusion, sentiment.LABELS),
         "",
+        "| language | posts | intent | polarity |",
+        "|---|---:|---:|---:|",
+        *(
+            f"| {lang} | {n} | {right / n:.0%} | {label / n:.0%} |"
+            for lang, (n, right, label) in sorted(scores.by_lang.items())
+        ),
+        "",
     ]
 
 

@@ -27,6 +27,7 @@ outvote a short one):
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import unicodedata
@@ -99,8 +100,9 @@ _EYE_ROLL = frozenset("\U0001f643\U0001f644\U0001f612\U0001f611\U0001f610\U0001f
 _LAUGH = re.compile(r"\b(lol|lmao|lmfao|rofl|haha\w*|jaja\w*|kkk+|mdr|ahah\w*|xd)\b", re.I)
 
 
+@functools.lru_cache(maxsize=1 << 17)
 def index(name: str) -> int:
-    """The hashed index of a feature's name."""
+    """The hashed index of a feature's name (cached: n-grams repeat across posts)."""
     return zlib.crc32(name.encode("utf-8")) % DIM
 
 

@@ -56,7 +56,7 @@ class LinearModel:
     """Weights of the two heads: ``table[index] = (w_intent..., w_label...)``."""
 
     def __init__(self, table: dict[int, tuple[float, ...]], bias: Sequence[float], meta=None):
-        width = len(INTENTS) + len(LABELS)
+        width = len(INTENTS) + len(LABELS)  # 8: scores() is unrolled for it
         if len(bias) != width or any(len(row) != width for row in table.values()):
             raise ValueError(f"a weight row has {width} numbers: {INTENTS} then {LABELS}")
         self.table = table
@@ -78,14 +78,22 @@ class LinearModel:
         return cls(table, [*map(float, bias_intent), *map(float, bias_label)], meta)
 
     def scores(self, vector: dict[int, float]) -> list[float]:
-        out = list(self.bias)
-        table = self.table
-        for position, value in vector.items():
-            row = table.get(position)
-            if row is not None:
-                for k, weight in enumerate(row):
-                    out[k] += weight * value
-        return out
+        """``bias + W x``: the five intent scores, then the three label scores."""
+        get = self.table.get
+        s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = 0.0
+        for position, x in vector.items():
+            row = get(position)
+            if row is not None:  # unrolled: this loop is most of the time a post takes
+                w0, w1, w2, w3, w4, w5, w6, w7 = row
+                s0 += w0 * x
+                s1 += w1 * x
+                s2 += w2 * x
+                s3 += w3 * x
+                s4 += w4 * x
+                s5 += w5 * x
+                s6 += w6 * x
+                s7 += w7 * x
+        return [b + s for b, s in zip(self.bias, (s0, s1, s2, s3, s4, s5, s6, s7), strict=True)]
 
     def coverage(self, text: str) -> float:
         """The share of the post's words whose feature the model has a weight for."""

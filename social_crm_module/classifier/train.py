@@ -177,6 +177,8 @@ class Scores:
     confidences: list = field(default_factory=list)
     #: (row, classification) of every post whose intent or label was wrong
     misses: list = field(default_factory=list)
+    #: per language: [posts, intent right, label right]
+    by_lang: dict = field(default_factory=dict)
 
     def add(self, row: Row, got: sentiment.Classification) -> None:
         self.n += 1
@@ -189,6 +191,10 @@ class Scores:
         self.confidences.append((got.confidence, got.intent == row.intent, got.label == row.label))
         if got.intent != row.intent or got.label != row.label:
             self.misses.append((row, got))
+        lang = self.by_lang.setdefault(row.lang or "?", [0, 0, 0])
+        lang[0] += 1
+        lang[1] += got.intent == row.intent
+        lang[2] += got.label == row.label
 
     @property
     def intent_accuracy(self) -> float:
