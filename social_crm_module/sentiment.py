@@ -1,12 +1,28 @@
 """Intent and sentiment of a short social post, behind one function: :func:`classify`.
 
-``classify(text, lang=None) -> Classification(intent, polarity, label)``:
+``classify(text, lang=None) -> Classification(intent, polarity, label, confidence)``:
 
 - ``intent``: ``praise``, ``complaint``, ``question``, ``purchase_intent`` or ``other``;
 - ``polarity``: a float in [-1, 1] (the score's sentiment component uses it as is);
-- ``label``: ``positive`` (polarity >= 0.05), ``negative`` (<= -0.05) or ``neutral``.
+- ``label``: ``positive`` (polarity >= 0.05), ``negative`` (<= -0.05) or ``neutral``;
+- ``confidence``: in [0, 1]; ``confidence >= CONFIDENT_AT`` (``.confident``) is the
+  line callers use: route on confident classifications, offer the others for review.
+  A model that does not say gets 1.0, so older models and callers keep working.
 
-The default model (``"vader"``) runs offline on a CPU in well under a millisecond a
+Models (the registry below; :func:`use_model` picks one for every caller):
+
+- ``"learned"``, the default: a linear model trained on about 1,650 labelled posts in
+  seven languages (:mod:`.classifier`: hashed word and character n-grams, plus VADER
+  and the rules below as features), pure Python, weights in
+  ``data/classifier_weights.json.gz``, well under a millisecond a post. If the weights
+  cannot be read it falls back to ``"vader"`` (and logs a warning).
+- ``"vader"``: VADER and the intent rules below; its confidence is always
+  :data:`RULES_CONFIDENCE` (below :data:`CONFIDENT_AT`).
+- a remote model, if a company configures one:
+  :class:`.classifier.remote.RemoteClassifier` (an OpenAI-compatible endpoint; the
+  learned model is its fallback).
+
+The rules model (``"vader"``) runs offline on a CPU in well under a millisecond a
 post. Polarity is VADER's compound score (lexicon and rules made for social media:
 emojis, negation such as "not bad", ALL-CAPS words among lower-case ones, "!!!",
 "but", degree words), with a small added lexicon of common Spanish, French, German,
@@ -34,9 +50,9 @@ my money") is at least :data:`EAGER_FLOOR`. ``lang`` is accepted for models that
 it; the default model reads every language with the same lexicon.
 
 The rules were tuned on the ``dev`` split of ``data/labelled_posts.csv`` only;
-``bench/sentiment_accuracy.py`` reports the held-out ``test`` split (see
-``readme/SENTIMENT.md``, including where it fails: sarcasm without a complaint
-word, and non-English text beyond the small lexicon).
+``bench/sentiment_accuracy.py`` reports the held-out ``test`` split and the learned
+model's cross-validated figures (see ``readme/SENTIMENT.md``, including where it
+fails).
 
 Plugging in a better model: any callable ``(text, lang) -> Classification`` (the
 :class:`Classifier` protocol). ``register_model("name", model)`` then
@@ -48,6 +64,7 @@ attribute gets the whole list at once).
 from __future__ import annotations
 
 import csv
+import logging
 import math
 import re
 from collections import Counter
@@ -55,6 +72,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol, runtime_checkable
+
+_logger = logging.getLogger(__name__)
 
 INTENTS = ("praise", "complaint", "question", "purchase_intent", "other")
 LABELS = ("positive", "neutral", "negative")
@@ -72,11 +91,28 @@ def label_for(polarity: float) -> str:
     return "neutral"
 
 
+#: a classification whose ``confidence`` is at least this is "confident": routing acts
+#: on it; below it, the post is left for a person (the classifier review). Chosen on
+#: the cross-validated predictions of the learned model (see readme/SENTIMENT.md).
+CONFIDENT_AT = 0.5
+#: the confidence of the VADER rules alone (below :data:`CONFIDENT_AT`: a post they
+#: classify is always offered for review)
+RULES_CONFIDENCE = 0.4
+
+
 @dataclass(frozen=True)
 class Classification:
+    """One post's ``intent``, ``polarity`` in [-1, 1], ``label``, and ``confidence`` in
+    [0, 1] (1.0 when a model does not say: old models and callers keep working)."""
+
     intent: str
     polarity: float
     label: str
+    confidence: float = 1.0
+
+    @property
+    def confident(self) -> bool:
+        return self.confidence >= CONFIDENT_AT
 
     def __post_init__(self):
         if self.intent not in INTENTS:
@@ -85,6 +121,8 @@ class Classification:
             raise ValueError(f"unknown label {self.label!r}; expected one of {LABELS}")
         if not (math.isfinite(self.polarity) and -1.0 <= self.polarity <= 1.0):
             raise ValueError(f"polarity must lie in [-1, 1], not {self.polarity}")
+        if not (math.isfinite(self.confidence) and 0.0 <= self.confidence <= 1.0):
+            raise ValueError(f"confidence must lie in [0, 1], not {self.confidence}")
 
 
 EMPTY = Classification("other", 0.0, "neutral")
@@ -98,7 +136,7 @@ class Classifier(Protocol):
 # ---------------------------------------------------------------- the registry
 
 _MODELS: dict[str, Classifier] = {}
-_current = "vader"
+_current = "learned"
 
 
 def register_model(name: str, model: Classifier, *, replace: bool = False) -> None:
@@ -120,6 +158,13 @@ def use_model(name: str) -> None:
 
 def model_in_use() -> str:
     return _current
+
+
+def get_model(name: str) -> Classifier:
+    """The model registered as ``name`` (e.g. ``"learned"``, the fallback of a remote one)."""
+    if name not in _MODELS:
+        raise ValueError(f"no model called {name!r}; registered: {', '.join(sorted(_MODELS))}")
+    return _MODELS[name]
 
 
 def classify(text: str | None, lang: str | None = None) -> Classification:
@@ -173,6 +218,23 @@ EXTRA_LEXICON = {
     "pessimo": -3.2, "rotto": -2.0,
     # nl
     "geweldig": 3.0, "bedankt": 1.9, "blij": 2.2, "slecht": -2.5,
+    # more of each language, common in reviews and complaints
+    "buenísimo": 3.0, "encantan": 3.0, "perfecto": 3.0, "precioso": 3.0, "rico": 2.0,
+    "contenta": 2.2, "contento": 2.2, "fatal": -2.5, "malísima": -3.0, "malísimo": -3.0,
+    "desastre": -2.8, "vergüenza": -2.5, "timo": -2.8, "estafa": -3.0, "mierda": -3.0,
+    "decepcionado": -2.5, "decepcionada": -2.5, "lento": -1.5, "caro": -1.2,
+    "top": 2.5, "adoré": 3.0, "superbe": 3.0, "délicieux": 3.0,
+    "magnifique": 3.0, "inadmissible": -3.0, "honte": -2.5,
+    "arnaque": -3.0, "lent": -1.5, "cher": -1.2, "relou": -2.0, "cata": -2.5,
+    "spitze": 3.0, "lecker": 2.5, "begeistert": 3.0, "wunderschön": 3.0, "bequem": 2.0,
+    "katastrophe": -3.0, "frechheit": -3.0, "abzocke": -3.0, "miserabel": -3.0,
+    "ärgerlich": -2.2, "enttäuschend": -2.5, "nervt": -2.0, "teuer": -1.2,
+    "maravilhoso": 3.0, "perfeito": 3.0, "lindo": 2.5, "delícia": 3.0, "amo": 3.0,
+    "decepcionante": -2.5, "horrível": -3.0, "quebrado": -2.2, "piada": -2.0,
+    "ottima": 3.0, "buonissimo": 3.0, "bellissimo": 3.0, "perfetto": 3.0, "adoro": 3.0,
+    "pessima": -3.2, "schifo": -3.0, "vergogna": -2.5, "delusione": -2.5, "deluso": -2.5,
+    "rotta": -2.0, "incubo": -2.5, "lekker": 2.5, "prachtig": 3.0, "aanrader": 2.8,
+    "waardeloos": -3.0, "teleurgesteld": -2.5, "kapot": -2.5, "balen": -2.0,
     # English words VADER misses in reviews
     "smooth": 1.5, "solid": 1.5, "slaps": 2.0, "dank": 1.9, "nailed": 2.5,
 }  # fmt: skip
@@ -312,6 +374,24 @@ class VaderModel:
     def polarity(self, text: str) -> float:
         return float(self._analyzer.polarity_scores(text)["compound"])
 
+    def polarity_scores(self, text: str) -> dict:
+        """VADER's scores: ``compound`` in [-1, 1] and the ``pos``/``neg``/``neu`` shares."""
+        return self._analyzer.polarity_scores(text)
+
+    def cues(self, text: str, polarity: float) -> dict[str, bool | str]:
+        """What the rules see in ``text``: each cue, and the intent they would give
+        (the learned model reads these as features)."""
+        return {
+            "intent": self.intent(text, polarity),
+            "purchase": _found(_PURCHASE, text),
+            "eager": bool(_EAGER.search(text)),
+            "complaint_strong": _found(_COMPLAINT_STRONG, text),
+            "complaint_weak": _found(_COMPLAINT_WEAK, text),
+            "target": bool(_TARGET.search(text)),
+            "praise_phrase": bool(_PRAISE.search(text)),
+            "question_start": bool(_QUESTION_START.match(text)),
+        }
+
     def intent(self, text: str, polarity: float) -> str:  # noqa: PLR0911 - a ladder of rules
         if _found(_PURCHASE, text):
             return "purchase_intent"
@@ -344,7 +424,7 @@ class VaderModel:
         elif intent == "praise":
             polarity = max(polarity, 0.3)
         polarity = max(-1.0, min(1.0, round(polarity, 4)))
-        return Classification(intent, polarity, label_for(polarity))
+        return Classification(intent, polarity, label_for(polarity), RULES_CONFIDENCE)
 
     def classify_many(
         self, texts: Sequence[str | None], langs: Sequence[str | None]
@@ -374,7 +454,19 @@ class _Lazy:
         return self._get().classify_many(texts, langs)
 
 
+def _learned(path: Path | None = None) -> Classifier:
+    """The learned model, or the VADER rules when its weights cannot be read."""
+    from .classifier.learned import LearnedModel  # noqa: PLC0415 - it imports this module
+
+    try:
+        return LearnedModel.load(path)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        _logger.warning("learned classifier unavailable (%s); using the VADER rules", exc)
+        return VaderModel()
+
+
 register_model("vader", _Lazy(VaderModel))
+register_model("learned", _Lazy(_learned))
 
 
 # ------------------------------------------------------------------ measuring

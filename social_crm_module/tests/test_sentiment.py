@@ -8,12 +8,14 @@ import time
 import pytest
 
 from social_crm_module import sentiment
+from social_crm_module.classifier import linear, train
+from social_crm_module.classifier.learned import LearnedModel
 from social_crm_module.sentiment import Classification, classify
 
-#: measured on the held-out split when the rules were frozen (intent 69.5%,
-#: polarity label 81.0%, 105 posts), minus a margin of about four posts
-INTENT_FLOOR = 0.65
-LABEL_FLOOR = 0.77
+#: measured on the held-out split with the learned model (readme/SENTIMENT.md),
+#: minus a margin of about four posts (the VADER rules alone scored 69.5% / 82.9%)
+INTENT_FLOOR = 0.78
+LABEL_FLOOR = 0.83
 
 
 @pytest.fixture(autouse=True)
@@ -228,9 +230,175 @@ def test_held_out_accuracy_stays_above_the_measured_floor():
     assert report.label_accuracy >= LABEL_FLOOR, report.label_confusion
 
 
+def test_the_vader_rules_alone_stay_what_they_were():
+    sentiment.use_model("vader")
+    report, _per_tag, _misses = sentiment.evaluate(sentiment.labelled_posts("test"))
+    assert report.intent_accuracy >= 0.65
+    assert report.label_accuracy >= 0.77
+    assert report.intent_accuracy < INTENT_FLOOR  # the learned model is the better one
+
+
 def test_the_floor_rejects_a_trivial_model():
     sentiment.register_model("always-other", fixed("other", 0.0))
     sentiment.use_model("always-other")
     report, _per_tag, _misses = sentiment.evaluate(sentiment.labelled_posts("test"))
     assert report.intent_accuracy < INTENT_FLOOR
     assert report.label_accuracy < LABEL_FLOOR
+
+
+# ------------------------------------------------------------ the learned model
+
+#: in the spirit of the issue's examples, none of them in the training corpus
+UNSEEN = [
+    ("Wow, the app signed me out halfway through paying. Brilliant feature.", "complaint"),
+    ("Really enjoying the 40 minute hold music, thanks 🙃", "complaint"),
+    ("This bakery used to be the best. Since the new owners the bread is stale.", "complaint"),
+    ("Lovely colour, awful stitching.", "complaint"),
+    ("my gas bill is bigger than my mortgage lol", "complaint"),
+    ("amazng pizza, best in twon", "praise"),
+    ("Your tea has ruined every other tea for me 😤", "praise"),
+    ("🍕❤️", "praise"),
+    ("How much is the large backpack? Want to order one", "purchase_intent"),
+    ("Do you still have the green jacket in medium? Ready to buy", "purchase_intent"),
+    ("What time does the shop open on Saturday?", "question"),
+    ("The parcel never showed up and support ignores my emails", "complaint"),
+    ("Honestly the friendliest staff in town, thank you!", "praise"),
+    ("Le service client est nul, toujours pas de réponse", "complaint"),
+    ("Me encanta este café, el mejor de la ciudad", "praise"),
+    ("Wie viel kostet die rote Jacke?", "purchase_intent"),
+]
+
+
+def test_the_unseen_examples_are_not_in_the_training_corpus():
+    trained = {row.text.lower() for row in train.corpus()}
+    assert not {text.lower() for text, _intent in UNSEEN} & trained
+
+
+@pytest.mark.parametrize(("text", "intent"), UNSEEN)
+def test_the_learned_model_reads_sarcasm_then_and_now_mixed_slang_and_emoji(text, intent):
+    assert sentiment.model_in_use() == "learned"
+    got = classify(text)
+    assert got.intent == intent, got
+    if intent == "complaint":
+        assert got.label == "negative"
+    if intent == "praise":
+        assert got.label == "positive"
+
+
+def test_the_vader_rules_get_several_of_those_wrong():
+    """The unseen examples are not trivial: the rules alone miss several of them."""
+    sentiment.use_model("vader")
+    wrong = [text for text, intent in UNSEEN if classify(text).intent != intent]
+    assert len(wrong) >= 5, wrong
+
+
+def test_confidence_is_in_range_and_low_on_gibberish():
+    texts = [row["text"] for row in sentiment.labelled_posts("test")]
+    results = sentiment.classify_many(texts)
+    assert all(0.0 <= r.confidence <= 1.0 for r in results)
+    assert sum(r.confident for r in results) > len(results) / 2
+    for gibberish in ["qwzx plorf vintak zzub", "blorptastic fnord quux", "xkcd zzz vvv"]:
+        got = classify(gibberish)
+        assert got.confidence < sentiment.CONFIDENT_AT, got
+        assert not got.confident
+    assert classify("Terrible service, my order never arrived").confident
+
+
+def test_a_model_without_confidence_is_confident():
+    assert Classification("praise", 0.5, "positive").confidence == 1.0
+    with pytest.raises(ValueError, match="confidence must lie"):
+        Classification("praise", 0.5, "positive", 1.5)
+
+
+def test_the_committed_weights_load_and_are_small():
+    assert linear.WEIGHTS.stat().st_size < 2 * 1024 * 1024
+    model = linear.load_weights()
+    assert len(model.table) > 1000
+    assert model.meta["rows"] >= 1000
+    first = classify("Nice fabric, terrible fit.")
+    sentiment.register_model("reloaded", sentiment._learned(), replace=True)
+    sentiment.use_model("reloaded")
+    assert classify("Nice fabric, terrible fit.") == first
+
+
+def test_a_broken_weights_file_falls_back_to_the_rules(tmp_path, caplog):
+    broken = tmp_path / "w.json.gz"
+    broken.write_bytes(b"not gzip")
+    model = sentiment._learned(broken)
+    assert isinstance(model, sentiment.VaderModel)
+    assert model("I love it").confidence == sentiment.RULES_CONFIDENCE
+    assert "learned classifier unavailable" in caplog.text
+
+
+def test_polarity_and_label_agree_on_the_learned_model():
+    for text in ["Nice fabric, terrible fit.", "🚲❤️", "ok", "is it free?", "worst. day. ever."]:
+        got = classify(text)
+        assert got.label == sentiment.label_for(got.polarity), got
+
+
+def test_the_learned_model_is_fast():
+    texts = [row["text"] for row in sentiment.labelled_posts()] * 3
+    sentiment.classify_many(texts[:1])  # loads the weights
+    started = time.process_time()  # CPU time: other jobs on the machine do not count
+    sentiment.classify_many(texts)
+    per_post = (time.process_time() - started) / len(texts)
+    assert per_post < 0.002  # about 0.5 ms of CPU here; the target is under 1 ms
+
+
+# ------------------------------------------------------------------ training
+
+
+def test_training_is_deterministic_and_a_correction_retrains_it(tmp_path):
+    text = "The Zorblax 9 arrived in a purple box"
+    base = train.corpus(base=None)  # the labelled dev posts only: quick
+    first, second = tmp_path / "a.json.gz", tmp_path / "b.json.gz"
+    linear.save_weights(train.fit(base), first)
+    linear.save_weights(train.fit(base), second)
+    assert first.read_bytes() == second.read_bytes()
+    before = LearnedModel.load(first)(text)
+    assert before.intent != "complaint"
+
+    fixes = tmp_path / "fixes.csv"
+    fixes.write_text(
+        "text,intent,polarity_label,lang\n"
+        f"{text},complaint,negative,en\n"
+        "The Zorblax 9 arrived in a purple box with a dent,complaint,negative,en\n",
+        encoding="utf-8",
+    )
+    rows = train.corpus([fixes], base=None)
+    assert len(rows) == len(base) + 2
+    after_path = tmp_path / "c.json.gz"
+    linear.save_weights(train.fit(rows), after_path)
+    after = LearnedModel.load(after_path)(text)
+    assert (after.intent, after.label) == ("complaint", "negative")
+
+
+def test_a_correction_replaces_the_corpus_row_and_held_out_posts_are_never_trained_on(tmp_path):
+    dev = sentiment.labelled_posts("dev")[0]
+    test = sentiment.labelled_posts("test")[0]
+    fixes = tmp_path / "fixes.csv"
+    with fixes.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["text", "intent", "polarity_label", "lang", "ignored"])
+        writer.writerow([dev["text"], "other", "neutral", "en", "x"])
+        writer.writerow([test["text"], "other", "neutral", "en", "x"])
+    rows = train.corpus([fixes], base=None)
+    by_text = {row.text: row for row in rows}
+    assert (by_text[dev["text"]].intent, by_text[dev["text"]].weight) == ("other", 3.0)
+    assert test["text"] not in by_text
+    assert len(rows) == len(sentiment.labelled_posts("dev"))
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("text,intent\nhello,praise\n", "missing column"),
+        ("text,intent,polarity_label\nhello,happy,positive\n", ":2: unknown intent"),
+        ("text,intent,polarity_label\nhi,praise,positive\nhello,praise,good\n", ":3: unknown"),
+    ],
+)
+def test_a_bad_training_csv_is_refused_with_its_line(tmp_path, content, message):
+    path = tmp_path / "bad.csv"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(ValueError, match=message):
+        train.read_csv(path)
