@@ -1,10 +1,21 @@
+import csv
+import io
 import json
 
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
 from ..social_crm_module import scoring
+from ..social_crm_module.classifier.remote import RemoteClassifier
 from .res_partner import PARAMS_KEY, RETENTION_KEY
+from .social_crm_interaction import (
+    REMOTE_CAP,
+    REMOTE_DEADLINE,
+    REMOTE_KEY,
+    REMOTE_MODEL,
+    REMOTE_STATE,
+    REMOTE_URL,
+)
 
 #: settings field -> ScoringParams attribute
 SCALARS = {
@@ -60,6 +71,29 @@ class ResConfigSettings(models.TransientModel):
         "night. 0 keeps them.",
     )
 
+    social_classifier_remote_url = fields.Char(
+        "Endpoint URL", config_parameter=REMOTE_URL, groups="base.group_system"
+    )
+    social_classifier_remote_key = fields.Char(
+        "API key", config_parameter=REMOTE_KEY, groups="base.group_system"
+    )
+    social_classifier_remote_model = fields.Char(
+        "Model", config_parameter=REMOTE_MODEL, groups="base.group_system"
+    )
+    social_classifier_remote_monthly_cap = fields.Integer(
+        "Calls a month", config_parameter=REMOTE_CAP, default=1000, groups="base.group_system"
+    )
+    social_classifier_remote_deadline = fields.Float(
+        "Deadline (seconds)",
+        config_parameter=REMOTE_DEADLINE,
+        default=20.0,
+        groups="base.group_system",
+    )
+    social_classifier_remote_usage = fields.Char(
+        "Remote classifier usage",
+        compute="_compute_social_classifier_review",
+        groups="base.group_system",
+    )
     social_classifier_review = fields.Char(
         "Classifier review", compute="_compute_social_classifier_review"
     )
@@ -129,8 +163,61 @@ class ResConfigSettings(models.TransientModel):
                 intent_kept=100.0 * (1 - review["intent_corrected"] / classified),
                 sentiment_kept=100.0 * (1 - review["sentiment_corrected"] / classified),
             )
+        state = json.loads(self.env["ir.config_parameter"].sudo().get_param(REMOTE_STATE) or "{}")
+        usage = self.env._(
+            "This month (%(month)s): %(calls)s calls, %(remote)s posts classified remotely, "
+            "%(fallback)s posts fell back to the local model.%(error)s",
+            month=state.get("month") or "-",
+            calls=state.get("calls", 0),
+            remote=state.get("remote_posts", 0),
+            fallback=state.get("fallback_posts", 0),
+            error=(" " + self.env._("Last error: %s", state["last_error"]))
+            if state.get("last_error")
+            else "",
+        )
         for settings in self:
             settings.social_classifier_review = text
+            settings.sudo().social_classifier_remote_usage = usage
+
+    @api.constrains("social_classifier_remote_url")
+    def _check_social_classifier_remote(self):
+        for settings in self.sudo():
+            if settings.social_classifier_remote_url:
+                try:
+                    RemoteClassifier(
+                        settings.social_classifier_remote_url,
+                        "",
+                        settings.social_classifier_remote_model or "",
+                    )
+                except ValueError as error:
+                    raise ValidationError(str(error)) from error
+
+    def action_social_classifier_export(self):
+        """The corrections people made, as training data for
+        ``bench/train_classifier.py --extra`` (columns text,intent,polarity_label,lang)."""
+        rows = self.env["social.crm.interaction"].search_read(
+            [("classification_corrected", "=", True), ("text", "!=", False)],
+            ["text", "intent", "sentiment"],
+        )
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(["text", "intent", "polarity_label", "lang"])
+        for row in rows:
+            writer.writerow(
+                [row["text"], row["intent"] or "other", row["sentiment"] or "neutral", ""]
+            )
+        attachment = self.env["ir.attachment"].create(
+            {
+                "name": "social_crm_corrections.csv",
+                "raw": buffer.getvalue().encode(),
+                "mimetype": "text/csv",
+            }
+        )
+        return {
+            "type": "ir.actions.act_url",
+            "url": f"/web/content/{attachment.id}?download=true",
+            "target": "self",
+        }
 
     def action_social_classifier_review(self):
         return self.env["ir.actions.act_window"]._for_xml_id(

@@ -20,7 +20,7 @@ The pipeline, in this order, a fixed number of queries per page whatever its siz
 from odoo import api, fields, models
 from odoo.tools import SQL
 
-from ..social_crm_module import matching, sentiment
+from ..social_crm_module import matching
 
 
 def _http(url):
@@ -335,7 +335,9 @@ class SocialCrmIngest(models.AbstractModel):
     def _classify(self, values):
         """Intent and sentiment in the create values, so the INSERT carries them."""
         texts = [vals for vals in values if vals.get("text")]
-        results = sentiment.classify_many([vals["text"] for vals in texts])
+        results = self.env["social.crm.interaction"]._classify_texts(
+            [vals["text"] for vals in texts]
+        )
         for vals, result in zip(texts, results, strict=True):
             vals.update(
                 intent=result.intent,
@@ -343,6 +345,7 @@ class SocialCrmIngest(models.AbstractModel):
                 sentiment=result.label,
                 model_intent=result.intent,
                 model_sentiment=result.label,
+                confidence=result.confidence,
             )
 
     @api.model

@@ -1,3 +1,6 @@
+import json
+import logging
+
 from markupsafe import Markup
 
 from odoo import api, fields, models
@@ -6,8 +9,19 @@ from odoo.tools import SQL
 from odoo.tools.sql import create_index
 
 from ..social_crm_module import sentiment
+from ..social_crm_module.classifier.remote import RemoteClassifier
 from ..social_crm_module.errors import ConnectorError
 from .social_crm_account import network_icon, network_selection
+
+_logger = logging.getLogger(__name__)
+
+#: the remote classifier's settings (administrators only, see res.config.settings)
+REMOTE_URL = "social_crm_module.classifier_remote_url"
+REMOTE_KEY = "social_crm_module.classifier_remote_key"
+REMOTE_MODEL = "social_crm_module.classifier_remote_model"
+REMOTE_CAP = "social_crm_module.classifier_remote_monthly_cap"
+REMOTE_DEADLINE = "social_crm_module.classifier_remote_deadline"
+REMOTE_STATE = "social_crm_module.classifier_remote_state"
 
 KINDS = [
     ("mention", "Mention"),
@@ -99,6 +113,22 @@ class SocialCrmInteraction(models.Model):
     model_sentiment = fields.Selection(
         SENTIMENTS, "Classifier's sentiment", readonly=True, copy=False
     )
+    confidence = fields.Float(
+        "Classifier's confidence",
+        digits=(3, 2),
+        readonly=True,
+        copy=False,
+        help="How sure the classifier was, from 0 to 1. Routing acts only on confident "
+        "classifications; the others wait in the classifier review for a person.",
+    )
+    needs_review = fields.Boolean(
+        "To review",
+        compute="_compute_needs_review",
+        store=True,
+        precompute=True,
+        index=True,
+        help="The classifier was not confident and nobody corrected it yet.",
+    )
     # -- what was done with it --
     routed = fields.Boolean(readonly=True, copy=False, index=True)
     lead_id = fields.Many2one("crm.lead", readonly=True, copy=False, index="btree_not_null")
@@ -165,6 +195,15 @@ class SocialCrmInteraction(models.Model):
             handle = interaction.identity_id.handle or ""
             interaction.summary = f"{label} {handle}: {text[:60]}" if text else f"{label} {handle}"
 
+    @api.depends("intent", "confidence", "classification_corrected")
+    def _compute_needs_review(self):
+        for interaction in self:
+            interaction.needs_review = bool(
+                interaction.intent
+                and not interaction.classification_corrected
+                and interaction.confidence < sentiment.CONFIDENT_AT
+            )
+
     @api.depends("network")
     def _compute_network_icon_url(self):
         for interaction in self:
@@ -212,11 +251,17 @@ class SocialCrmInteraction(models.Model):
                     "its intent and sentiment."
                 )
             )
-        if "intent" in vals or "sentiment" in vals:
+        corrected = "intent" in vals or "sentiment" in vals
+        if corrected:
             vals = dict(vals, classification_corrected=True)
             if "sentiment" in vals and "polarity" not in vals:
                 vals["polarity"] = CORRECTED_POLARITY.get(vals["sentiment"], 0.0)
-        return super().write(vals)
+        result = super().write(vals)
+        if corrected:
+            # a post the classifier was not sure of is routed once a person says
+            # what it is (routing skips what was already routed)
+            self.env["social.crm.routing.rule"].sudo()._route(self.sudo())
+        return result
 
     # -- actions ------------------------------------------------------------------------
 
@@ -315,27 +360,65 @@ class SocialCrmInteraction(models.Model):
         todo = interactions.filtered(lambda i: i.text and not i.classification_corrected)
         if not todo:
             return
-        results = sentiment.classify_many(todo.mapped("text"))
+        results = self._classify_texts(todo.mapped("text"))
         self.flush_model()
         self.env.cr.execute(
             SQL(
                 """
                 UPDATE social_crm_interaction i
                    SET intent = v.intent, polarity = v.polarity, sentiment = v.label,
-                       model_intent = v.intent, model_sentiment = v.label
-                  FROM unnest(%s::int[], %s::varchar[], %s::float8[], %s::varchar[])
-                       AS v(id, intent, polarity, label)
+                       model_intent = v.intent, model_sentiment = v.label,
+                       confidence = v.confidence, needs_review = v.confidence < %s
+                  FROM unnest(%s::int[], %s::varchar[], %s::float8[], %s::varchar[],
+                              %s::float8[])
+                       AS v(id, intent, polarity, label, confidence)
                  WHERE i.id = v.id AND NOT COALESCE(i.classification_corrected, false)
                 """,
+                sentiment.CONFIDENT_AT,
                 todo.ids,
                 [r.intent for r in results],
                 [r.polarity for r in results],
                 [r.label for r in results],
+                [r.confidence for r in results],
             )
         )
         todo.invalidate_recordset(
-            ["intent", "polarity", "sentiment", "model_intent", "model_sentiment"]
+            [
+                "intent",
+                "polarity",
+                "sentiment",
+                "model_intent",
+                "model_sentiment",
+                "confidence",
+                "needs_review",
+            ]
         )
+
+    @api.model
+    def _classify_texts(self, texts):
+        """Classify ``texts`` with the model the administrators chose: a remote
+        OpenAI-compatible endpoint when one is set in Settings (its monthly counter
+        kept in a parameter; any failure falls back to the local model and is
+        counted), else the local learned model."""
+        params = self.env["ir.config_parameter"].sudo()
+        url = params.get_param(REMOTE_URL)
+        if not url or not any(texts):
+            return sentiment.classify_many(texts)
+        try:
+            remote = RemoteClassifier(
+                url,
+                params.get_param(REMOTE_KEY) or "",
+                params.get_param(REMOTE_MODEL) or "",
+                deadline_s=float(params.get_param(REMOTE_DEADLINE) or 20),
+                monthly_cap=int(params.get_param(REMOTE_CAP) or 1000),
+                state=json.loads(params.get_param(REMOTE_STATE) or "{}"),
+            )
+        except (TypeError, ValueError) as error:
+            _logger.warning("Social CRM: the remote classifier is misconfigured: %s", error)
+            return sentiment.classify_many(texts)
+        results = remote.classify_many(texts, [None] * len(texts))
+        params.set_param(REMOTE_STATE, json.dumps(remote.state.to_dict()))
+        return results
 
     @api.model
     def _classifier_review(self):

@@ -2,6 +2,7 @@ from markupsafe import Markup
 
 from odoo import api, fields, models
 
+from ..social_crm_module import sentiment
 from .social_crm_account import network_selection
 from .social_crm_interaction import INTENTS
 
@@ -39,7 +40,15 @@ class SocialCrmRoutingRule(models.Model):
     def _route(self, interactions):
         """Apply the first matching rule to each interaction, once (``routed``: a rule
         decided on it)."""
-        todo = interactions.filtered(lambda i: i.intent and not i.routed)
+        # only what the classifier was sure of, or what a person corrected: the rest
+        # waits in the classifier review (needs_review)
+        todo = interactions.filtered(
+            lambda i: (
+                i.intent
+                and not i.routed
+                and (i.classification_corrected or i.confidence >= sentiment.CONFIDENT_AT)
+            )
+        )
         if not todo:
             return
         # a company's rules act on its own accounts' interactions only (a rule

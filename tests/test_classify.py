@@ -1,11 +1,17 @@
+import csv
+import io
+import json
 from ast import literal_eval
 from datetime import datetime, timezone
+from unittest.mock import patch
 
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import Form, new_test_user, tagged
 from odoo.tests.common import TransactionCase
 
+from ..social_crm_module import sentiment
 from ..social_crm_module.interaction import Author, Interaction, Kind, Network, Page
+from ..social_crm_module.testing import FakeServer
 
 
 @tagged("post_install", "-at_install")
@@ -104,3 +110,136 @@ class TestClassify(TransactionCase):
         with self.assertRaises(AccessError):
             love.write({"text": "I love it"})
         self.assertEqual(love.text, self.page.items[0].text)
+
+
+@tagged("post_install", "-at_install")
+class TestClassifierConfidenceAndRemote(TransactionCase):
+    """Issue 15 in Odoo: a confidence on every classification, routing only on
+    confident ones, low-confidence posts flagged for review, an optional remote
+    model set by administrators, and corrections exported as training data."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
+        cls.account = cls.env["social.crm.account"].create(
+            {"name": "Brand", "network": "mastodon", "base_url": "https://m.example"}
+        )
+        cls.env["social.crm.routing.rule"].search([]).write({"active": False})
+        cls.env["social.crm.routing.rule"].create(
+            {"name": "Complaints", "intent": "complaint", "action": "activity"}
+        )
+        cls.who = Author(network=Network.MASTODON, external_id="c@m.example", handle="c@m.example")
+
+    def _page(self, **texts):
+        return Page(
+            items=tuple(
+                Interaction(
+                    network=Network.MASTODON,
+                    external_id=key,
+                    author=self.who,
+                    text=text,
+                    kind=Kind.MENTION,
+                    created_at=datetime(2026, 11, 1, tzinfo=timezone.utc),
+                )
+                for key, text in texts.items()
+            )
+        )
+
+    def test_routing_acts_on_confident_ones_and_the_rest_waits_for_review(self):
+        sure = "My order arrived broken and support never answered. Terrible service."
+        with patch.object(
+            type(self.env["social.crm.interaction"]),
+            "_classify_texts",
+            lambda model, texts: [
+                sentiment.Classification("complaint", -0.8, "negative", 0.9)
+                if text == sure
+                else sentiment.Classification("complaint", -0.2, "negative", 0.3)
+                for text in texts
+            ],
+        ):
+            created = self.account._ingest_page(self._page(sure=sure, unsure="hmm, ok I guess"))
+        by_id = {i.external_id: i for i in created}
+        self.assertEqual((by_id["sure"].confidence, by_id["unsure"].confidence), (0.9, 0.3))
+        self.assertTrue(by_id["sure"].routed)
+        self.assertFalse(by_id["sure"].needs_review)
+        self.assertFalse(by_id["unsure"].routed, "a post the classifier is unsure of waits")
+        self.assertTrue(by_id["unsure"].needs_review)
+        review = self.env["social.crm.interaction"].search([("needs_review", "=", True)])
+        self.assertIn(by_id["unsure"], review)
+        # a person says what it is: it leaves the review and is routed then
+        by_id["unsure"].write({"intent": "complaint"})
+        self.assertFalse(by_id["unsure"].needs_review)
+        self.assertTrue(by_id["unsure"].routed)
+        todo = self.env["mail.activity"].search([("social_crm_interaction_id", "in", created.ids)])
+        self.assertEqual(todo.social_crm_interaction_id, created)
+
+    def test_the_local_model_gives_a_confidence(self):
+        (row,) = self.account._ingest_page(
+            self._page(p="I absolutely love this desk, best purchase of the year!")
+        )
+        self.assertEqual(row.intent, "praise")
+        self.assertGreater(row.confidence, 0)
+        self.assertLessEqual(row.confidence, 1)
+
+    def test_a_remote_model_set_in_settings_classifies_and_falls_back_when_it_fails(self):
+        answer = {
+            "results": [
+                {
+                    "id": 0,
+                    "intent": "purchase_intent",
+                    "label": "positive",
+                    "polarity": 0.4,
+                    "confidence": 0.95,
+                }
+            ]
+        }
+        completion = {
+            "choices": [{"message": {"role": "assistant", "content": json.dumps(answer)}}]
+        }
+        with FakeServer() as server:
+            server.add("POST", "/v1/chat/completions", json=completion, times=1)
+            server.add("POST", "/v1/chat/completions", status=500, json={"error": "down"})
+            settings = self.env["res.config.settings"].create(
+                {
+                    "social_classifier_remote_url": server.url,
+                    "social_classifier_remote_key": "sk-test-remote-key",
+                    "social_classifier_remote_model": "tiny",
+                    "social_classifier_remote_monthly_cap": 5,
+                }
+            )
+            settings.execute()
+            (first,) = self.account._ingest_page(self._page(r1="Is the blue one in stock?"))
+            (second,) = self.account._ingest_page(
+                self._page(r2="My order arrived broken. Terrible.")
+            )
+            sent = server.requests[0]
+            self.assertEqual(sent.headers["Authorization"], "Bearer sk-test-remote-key")
+            self.assertIn("Is the blue one in stock?", sent.body.decode())
+        self.assertEqual((first.intent, first.confidence), ("purchase_intent", 0.95))
+        self.assertEqual(second.intent, "complaint", "the local model answered instead")
+        state = json.loads(
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param("social_crm_module.classifier_remote_state")
+        )
+        self.assertEqual(
+            (state["calls"], state["remote_posts"], state["fallback_posts"]), (2, 1, 1)
+        )
+        usage = self.env["res.config.settings"].create({}).social_classifier_remote_usage
+        self.assertIn("1 posts fell back", usage)
+        self.assertNotIn("sk-test-remote-key", usage)
+        with self.assertRaisesRegex(ValidationError, "https"):
+            self.env["res.config.settings"].create(
+                {"social_classifier_remote_url": "http://models.example.com/v1"}
+            ).execute()
+
+    def test_corrections_export_as_training_data(self):
+        (row,) = self.account._ingest_page(self._page(x="the parcel came, fine"))
+        row.write({"intent": "praise", "sentiment": "positive"})
+        action = self.env["res.config.settings"].create({}).action_social_classifier_export()
+        attachment_id = int(action["url"].split("/")[3].split("?")[0])
+        raw = self.env["ir.attachment"].browse(attachment_id).raw.decode()
+        rows = list(csv.reader(io.StringIO(raw)))
+        self.assertEqual(rows[0], ["text", "intent", "polarity_label", "lang"])
+        self.assertIn(["the parcel came, fine", "praise", "positive", ""], rows)
