@@ -9,3 +9,5 @@ from . import test_routing
 from . import test_campaign
 from . import test_reply
 from . import test_workers
+from . import test_queue_job
+from . import test_first_contact
