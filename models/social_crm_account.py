@@ -1,7 +1,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
-from ..social_crm_module.connectors import make_connector
+from ..social_crm_module.connectors import connector_class, make_connector
 
 NETWORKS = [
     ("x", "X"),
@@ -47,7 +47,12 @@ class SocialCrmAccount(models.Model):
     network = fields.Selection(NETWORKS, required=True, tracking=True)
     base_url = fields.Char(
         "Base URL",
-        help="Instance or PDS URL (Mastodon, Bluesky), API URL (X), or the feed's URL.",
+        help="Instance or PDS URL (Mastodon, Bluesky), API URL (X), or the feed's URL. "
+        "Left empty where the network has a default (Bluesky: https://bsky.social).",
+    )
+    base_url_required = fields.Boolean(
+        compute="_compute_base_url_required",
+        help="The network's connector has no default base URL.",
     )
     login = fields.Char(
         help="The brand's handle, e.g. brand.example.com on Bluesky or the X user id.",
@@ -87,6 +92,13 @@ class SocialCrmAccount(models.Model):
         ),
     ]
 
+    @api.depends("network")
+    def _compute_base_url_required(self):
+        for account in self:
+            account.base_url_required = bool(account.network) and not (
+                connector_class(account.network).default_base_url
+            )
+
     @api.depends("interaction_ids")
     def _compute_interaction_count(self):
         counts = dict(
@@ -118,5 +130,5 @@ class SocialCrmAccount(models.Model):
 
     def _check_network_ready(self):
         for account in self:
-            if account.network in ("feed", "mastodon", "bluesky") and not account.base_url:
+            if account.base_url_required and not account.base_url:
                 raise UserError(self.env._("%s needs a base URL.", account.display_name))
