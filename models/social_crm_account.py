@@ -50,9 +50,9 @@ class SocialCrmAccount(models.Model):
         help="Instance or PDS URL (Mastodon, Bluesky), API URL (X), or the feed's URL. "
         "Left empty where the network has a default (Bluesky: https://bsky.social).",
     )
-    base_url_required = fields.Boolean(
-        compute="_compute_base_url_required",
-        help="The network's connector has no default base URL.",
+    base_url_default = fields.Char(
+        compute="_compute_base_url_default",
+        help="The network connector's base URL when none is given; none: required.",
     )
     login = fields.Char(
         help="The brand's handle, e.g. brand.example.com on Bluesky or the X user id.",
@@ -93,11 +93,10 @@ class SocialCrmAccount(models.Model):
     ]
 
     @api.depends("network")
-    def _compute_base_url_required(self):
+    def _compute_base_url_default(self):
         for account in self:
-            account.base_url_required = bool(account.network) and not (
-                connector_class(account.network).default_base_url
-            )
+            network = account.network
+            account.base_url_default = network and connector_class(network).default_base_url
 
     @api.depends("interaction_ids")
     def _compute_interaction_count(self):
@@ -130,5 +129,5 @@ class SocialCrmAccount(models.Model):
 
     def _check_network_ready(self):
         for account in self:
-            if account.base_url_required and not account.base_url:
+            if not (account.base_url or account.base_url_default):
                 raise UserError(self.env._("%s needs a base URL.", account.display_name))
