@@ -13,9 +13,14 @@ Environment:
   SCRM_KEEP_DB=1     keep the database afterwards
   SCRM_TEST_TAGS     --test-tags value (default: /social_crm_module)
   SCRM_WITHOUT_DEMO=1  install without demo data
+  SCRM_QUEUE_JOB=1   the job path: install OCA ``queue_job`` (it must be importable,
+                     e.g. ``pip install odoo-addon-queue-job``) next to the add-on
+                     and run the tests tagged ``scrm_queue_job`` too; without it
+                     (the cron path) those tests are left out, not skipped
 
-Prints ``odoo: N passed, N failed`` and exits non-zero when a test failed or
-errored, when the log has an ERROR or CRITICAL line, or when no test ran.
+Prints ``odoo (cron path): N passed, N failed, N skipped`` (or ``job path``) and
+exits non-zero when a test failed or errored, when the log has an ERROR or
+CRITICAL line, or when no test ran.
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ TEST_ADDONS = ROOT / "tests" / "addons"
 TEST_MODULES = sorted(p.name for p in TEST_ADDONS.iterdir() if (p / "__manifest__.py").exists())
 SUMMARY = re.compile(r"(\d+) failed, (\d+) error\(s\) of (\d+) tests")
 BAD_LINE = re.compile(r"^\S+ \S+ \d+ (ERROR|CRITICAL) ", re.MULTILINE)
+QUEUE_JOB_TAG = "scrm_queue_job"  # the tests of the job path (tests/test_queue_job.py)
 SKIPPED = re.compile(r" INFO \S+ \S+: skipped (.*)$", re.MULTILINE)
 
 
@@ -58,6 +64,11 @@ def main() -> int:
     db = os.environ.get("SCRM_TEST_DB") or f"scrm_test_{os.getpid()}"
     template = os.environ.get("SCRM_TEMPLATE_DB")
     tags = os.environ.get("SCRM_TEST_TAGS", ",".join(f"/{m}" for m in [MODULE, *TEST_MODULES]))
+    job_path = bool(os.environ.get("SCRM_QUEUE_JOB"))
+    modules = ",".join([MODULE, *TEST_MODULES, *(["queue_job"] if job_path else [])])
+    if not job_path:
+        tags += f",-{QUEUE_JOB_TAG}"
+    mode = "job path, with queue_job" if job_path else "cron path, without queue_job"
     with tempfile.TemporaryDirectory(prefix="scrm-addons-") as tmp:
         link = Path(tmp) / MODULE
         link.symlink_to(ROOT, target_is_directory=True)
@@ -74,7 +85,7 @@ def main() -> int:
             "-d",
             db,
             "-i",
-            ",".join([MODULE, *TEST_MODULES]),
+            modules,
             "--test-enable",
             f"--test-tags={tags}",
             "--stop-after-init",
@@ -103,10 +114,10 @@ def main() -> int:
     skipped = SKIPPED.findall(log)
     for reason in skipped:
         print(f"skipped: {reason}")
-    print(f"Odoo suite: install + tests took {elapsed:.0f}s on database {db}")
+    print(f"Odoo suite ({mode}): install + tests took {elapsed:.0f}s on database {db}")
     # an error in setUpClass counts as an error of 0 tests: never print a negative
     passed = max(ran - failed - errored - len(skipped), 0)
-    print(f"odoo: {passed} passed, {failed + errored} failed, {len(skipped)} skipped")
+    print(f"odoo ({mode}): {passed} passed, {failed + errored} failed, {len(skipped)} skipped")
     if rc != 0:
         print("\n".join(log.splitlines()[-80:]))
         print(f"Odoo exited with {rc}", file=sys.stderr)

@@ -89,7 +89,10 @@ class ResPartner(models.Model):
     )
     advocate_ids = fields.One2many("social.crm.advocate", "partner_id", readonly=True)
     advocate_score = fields.Float(
-        digits=(5, 2), compute="_compute_advocate", search="_search_advocate_score"
+        digits=(5, 2),
+        compute="_compute_advocate",
+        search="_search_advocate_score",
+        help="From 0 to 100.",
     )
     advocate_tier = fields.Selection(
         TIERS, compute="_compute_advocate", search="_search_advocate_tier"

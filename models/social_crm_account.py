@@ -81,6 +81,10 @@ class SocialCrmAccount(models.Model):
     # each network's file adds itself (selection_add), as payment providers do
     network = fields.Selection(selection=[], required=True, tracking=True)
     needs_base_url = fields.Boolean(compute="_compute_network_traits")
+    base_url_default = fields.Char(
+        compute="_compute_network_traits",
+        help="The network connector's base URL when none is given.",
+    )
     network_capabilities = fields.Char(
         compute="_compute_network_traits",
         help="What the add-on can do on this network: reply, dm, like, repost...",
@@ -162,6 +166,7 @@ class SocialCrmAccount(models.Model):
         for account in self:
             cls = account._network_class()
             account.needs_base_url = bool(cls and cls.needs_base_url())
+            account.base_url_default = cls.default_base_url if cls else False
             account.network_capabilities = ",".join(sorted(cls.capabilities())) if cls else ""
 
     @api.constrains("base_url", "network")

@@ -38,7 +38,7 @@ class SocialCrmAdvocate(models.Model):
     )
     # no index on score, tier or rank: every recompute rewrites them (an index
     # would forbid HOT updates), and sorting this narrow table is fast
-    score = fields.Float(digits=(5, 2), readonly=True)
+    score = fields.Float(digits=(5, 2), readonly=True, help="From 0 to 100.")
     tier = fields.Selection(TIERS, default="none", required=True, readonly=True)
     rank = fields.Integer(readonly=True)
     engagement = fields.Float(digits=(7, 3), readonly=True)

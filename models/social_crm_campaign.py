@@ -105,7 +105,6 @@ class SocialCrmCampaign(models.Model):
     utm_campaign_id = fields.Many2one(
         "utm.campaign",
         "UTM campaign",
-        required=True,
         ondelete="restrict",
         copy=False,
         help="Created with the campaign if left empty, so Odoo's reports see it.",
@@ -148,7 +147,8 @@ class SocialCrmCampaign(models.Model):
     link_tracker_ids = fields.One2many("link.tracker", "social_crm_campaign_id", readonly=True)
     send_social = fields.Boolean("Social", default=True)
     social_mode = fields.Selection(
-        [("reply", "Reply where they spoke"), ("dm", "Direct message")],
+        string="Social mode",
+        selection=[("reply", "Reply where they spoke"), ("dm", "Direct message")],
         default="reply",
         required=True,
         help="A reply needs a post to answer; a follow or a segment member gets a DM.",

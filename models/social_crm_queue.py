@@ -35,5 +35,27 @@ class SocialCrmQueue(models.AbstractModel):
         # optional module, present only when _queue_available() says so
         from odoo.addons.queue_job.job import identity_exact  # noqa: PLC0415
 
+        self._allow_commit(records._name, method)
         delayable = records.with_delay(description=description, identity_key=identity_exact)
         return getattr(delayable, method)()
+
+    def _allow_commit(self, model_name, method):
+        """Tell queue_job that this unit commits (a sync page by page, a delivery
+        before each network call): queue_job forbids commits in a job unless its
+        job function allows them, and then runs it on a cursor of its own. The add-on
+        does not depend on queue_job, so the job function is declared here, once."""
+        JobFunction = self.env["queue.job.function"].sudo()
+        name = JobFunction.job_function_name(model_name, method)
+        if JobFunction.job_config(name).allow_commit:
+            return
+        function = JobFunction.search([("name", "=", name)], limit=1)
+        if function:
+            function.allow_commit = True
+        else:
+            JobFunction.create(
+                {
+                    "model_id": self.env["ir.model"]._get_id(model_name),
+                    "method": method,
+                    "allow_commit": True,
+                }
+            )

@@ -12,3 +12,5 @@ from . import test_workers
 from . import test_boundaries
 from . import test_meta
 from . import test_meta_campaign
+from . import test_queue_job
+from . import test_first_contact

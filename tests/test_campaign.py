@@ -80,8 +80,9 @@ def item(external_id, who, kind, text="", *, subject="", minutes=0):
     )
 
 
-@tagged("post_install", "-at_install")
-class TestCampaign(TransactionCase):
+class CampaignCase(TransactionCase):
+    """A coupons program, a Mastodon account and three contacts with identities."""
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -169,6 +170,9 @@ class TestCampaign(TransactionCase):
         with self._seam(connector):
             self.account._sync()
 
+
+@tagged("post_install", "-at_install")
+class TestCampaign(CampaignCase):
     # -- the campaign itself ---------------------------------------------------------
 
     def test_program_must_be_coupons(self):
@@ -432,31 +436,6 @@ class TestCampaign(TransactionCase):
         self.assertEqual(connector.dms, [], "no second DM")
         self.assertEqual(self.env["mail.mail"].search_count([]), mails, "no second email")
         self.assertEqual((recipient.social_state, recipient.email_state), ("sent", "sent"))
-
-    def test_under_queue_job_deliveries_are_jobs_by_batch(self):
-        if "queue.job" not in self.env:
-            self.skipTest("OCA queue_job is not installed in this database")
-        env = self.env(context=dict(self.env.context, social_crm_inline=False))
-        Recipient, Job = env["social.crm.campaign.recipient"], env["queue.job"]
-        Recipient.search([("social_state", "=", "queued")]).social_state = "skipped"
-        campaign = self._campaign()
-        recipients = Recipient._issue(campaign, [(p, None, None) for p in self.alice | self.bob])
-        self.assertEqual(len(recipients), 2)
-        before = Job.search([("method_name", "=", "_deliver")])
-        connector = FakeMastodon()
-        with self._seam(connector):
-            Recipient._cron_deliver(limit=1)
-            Recipient._cron_deliver(limit=1)  # the same batches, still waiting
-        jobs = Job.search([("method_name", "=", "_deliver")]) - before
-        self.assertEqual(sorted(job.records.ids for job in jobs), [[r.id] for r in recipients])
-        self.assertEqual(connector.dms, [], "nothing sent before the jobs run")
-        from odoo.addons.queue_job.job import Job as QueueJob  # noqa: PLC0415
-
-        with self._seam(connector):
-            for job in jobs:
-                QueueJob.load(env, job.uuid).perform()
-        self.assertEqual(len(connector.dms), 2)
-        self.assertEqual(set(recipients.mapped("social_state")), {"sent"})
 
     def test_cut_off_send_is_never_resent_blindly(self):
         campaign = self._campaign()

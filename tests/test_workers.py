@@ -3,7 +3,7 @@
 A unit of background work (one account's sync, one coupon's delivery) holds its
 row for its transaction and skips what another worker holds, so running units
 side by side never reads a page twice or sends a code twice. Under OCA
-queue_job the same units become jobs; those tests run where it is installed.
+queue_job the same units become jobs: test_queue_job.py.
 """
 
 from contextlib import contextmanager
@@ -14,11 +14,6 @@ from odoo.tests import tagged
 from odoo.tests.common import TransactionCase
 
 from .test_sync import FakeConnector, page
-
-try:  # queue_job is optional: its tests run where it is installed
-    from odoo.addons.queue_job import job as QUEUE_JOB
-except ImportError:
-    QUEUE_JOB = None
 
 
 @contextmanager
@@ -64,29 +59,3 @@ class TestWorkers(TransactionCase):
             self.assertEqual(self.account._sync(), (1, 3))
         self.assertEqual(connector.calls, [cursor])
         self.assertEqual(self.account.cursor, "p1")
-
-    def test_under_queue_job_each_account_is_one_job_queued_once(self):
-        if not QUEUE_JOB or "queue.job" not in self.env:
-            self.skipTest("OCA queue_job is not installed in this database")
-        Account = self.env["social.crm.account"]
-        Job = self.env["queue.job"]
-        Account.search([]).write({"state": "paused"})
-        other = Account.create(
-            {"name": "other", "network": "mastodon", "base_url": "https://o.example"}
-        )
-        (self.account | other).write({"state": "connected", "next_sync_at": False})
-        before = Job.search([("method_name", "=", "_sync")])
-        Account._cron_sync()
-        Account._cron_sync()  # the same units, still waiting: not queued twice
-        jobs = Job.search([("method_name", "=", "_sync")]) - before
-        self.assertEqual(len(jobs), 2)
-        self.assertEqual(sorted(job.records.ids for job in jobs), [self.account.ids, other.ids])
-        self.assertTrue(all(jobs.mapped("identity_key")))
-        self.assertEqual(set(jobs.mapped("state")), {"pending"})
-        # a job runs the same unit as the cron: the account's pages, committed per page
-        job = jobs.filtered(lambda j: j.records == self.account)
-        connector = FakeConnector({self.account.cursor or None: page(0, 2, "p9")})
-        with self._seam(connector):
-            QUEUE_JOB.Job.load(self.env, job.uuid).perform()
-        self.assertEqual(self.account.cursor, "p9")
-        self.assertEqual(len(connector.calls), 1)
