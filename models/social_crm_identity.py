@@ -42,6 +42,7 @@ class SocialCrmIdentity(models.Model):
             ("verified_link", "Link to the contact's website verified by the network"),
             ("same_name", "Same name (needs review)"),
             ("campaign", "Created by a campaign from this identity"),
+            ("conversation", "Gave this email or phone in a private message (needs review)"),
         ],
     )
     rejected_partner_ids = fields.Many2many(

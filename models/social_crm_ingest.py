@@ -17,10 +17,21 @@ The pipeline, in this order, a fixed number of queries per page whatever its siz
 7. routing (needs the classification), then the campaigns' always-on triggers.
 """
 
+import re
+
 from odoo import api, fields, models
 from odoo.tools import SQL
 
 from ..social_crm_module import matching
+
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+#: a phone number as people type it: at least 7 digits, with spaces, dots, dashes
+_PHONE = re.compile(r"\+?\d[\d .()/-]{5,}\d")
+
+
+def _digits(text):
+    digits = re.sub(r"\D", "", text)
+    return digits if len(digits) >= 7 else ""
 
 
 def _http(url):
@@ -57,6 +68,7 @@ class SocialCrmIngest(models.AbstractModel):
                 if not identities[item.author.external_id].partner_id.social_do_not_track
             ]
             interactions = self._create(account, items, identities)
+            self._suggest_from_conversations(account, interactions)
             self._touch_dates(interactions)
         self._store_position(account, page)
         self.env["social.crm.routing.rule"]._route(interactions)
@@ -258,6 +270,63 @@ class SocialCrmIngest(models.AbstractModel):
             matching.Candidate(pid, name or "", email or "", website or "")
             for pid, name, email, website in self.env.cr.fetchall()
         ]
+
+    @api.model
+    def _suggest_from_conversations(self, account, interactions):
+        """A person who gives an email address or a phone number in a private
+        conversation is *suggested* for the one contact of the company with that
+        address: staff confirm it, nothing is linked on what someone typed."""
+        todo = interactions.filtered(
+            lambda i: (
+                i.kind == "dm"
+                and i.text
+                and i.identity_id.link_state == "unlinked"
+                and not i.identity_id.partner_id
+            )
+        )
+        if not todo:
+            return
+        wanted = {}
+        for interaction in todo:
+            emails = {m.lower() for m in _EMAIL.findall(interaction.text)}
+            phones = {_digits(m) for m in _PHONE.findall(interaction.text)} - {""}
+            if emails or phones:
+                wanted[interaction.identity_id] = (emails, phones)
+        if not wanted:
+            return
+        all_emails = sorted(set().union(*(e for e, _p in wanted.values())))
+        all_phones = sorted(set().union(*(p for _e, p in wanted.values())))
+        self.env["res.partner"].flush_model(["email", "phone", "mobile", "company_id", "active"])
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT id, lower(email),
+                       regexp_replace(coalesce(phone, ''), '[^0-9]', '', 'g'),
+                       regexp_replace(coalesce(mobile, ''), '[^0-9]', '', 'g')
+                  FROM res_partner
+                 WHERE active AND (company_id IS NULL OR company_id = %s)
+                   AND (lower(email) = ANY(%s)
+                        OR regexp_replace(coalesce(phone, ''), '[^0-9]', '', 'g') = ANY(%s)
+                        OR regexp_replace(coalesce(mobile, ''), '[^0-9]', '', 'g') = ANY(%s))
+                """,
+                account.company_id.id,
+                all_emails,
+                all_phones,
+                all_phones,
+            )
+        )
+        rows = self.env.cr.fetchall()
+        links = []
+        for identity, (emails, phones) in wanted.items():
+            partners = {
+                pid
+                for pid, email, phone, mobile in rows
+                if email in emails or phone in phones or mobile in phones
+            }
+            partners -= set(identity.rejected_partner_ids.ids)
+            if len(partners) == 1:
+                links.append((identity.id, partners.pop(), "suggested", "conversation"))
+        self._link(links)
 
     # -- 4. interactions and their notes --------------------------------------------------
 

@@ -85,3 +85,57 @@ class TestIdentityReview(TransactionCase):
         self.assertFalse(interaction.partner_id)
         self.assertEqual(ada.social_interaction_count, 0)
         self.assertIn(ada, interaction.identity_id.rejected_partner_ids)
+
+
+@tagged("post_install", "-at_install")
+class TestConversationSuggestions(TransactionCase):
+    """A person gives an email address or a phone number in a private message:
+    their identity is suggested for that contact, never linked before staff confirm
+    (Meta exposes no email; issue 13)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.account = cls.env["social.crm.account"].create(
+            {"name": "Brand", "network": "mastodon", "base_url": "https://m.example"}
+        )
+        Partner = cls.env["res.partner"]
+        cls.ann = Partner.create({"name": "Ann Person", "email": "Ann@Shop.example"})
+        cls.bob = Partner.create({"name": "Bob Person", "phone": "+1 (555) 010-2030"})
+        cls.other_company = cls.env["res.company"].create({"name": "Other Co"})
+        Partner.create(
+            {"name": "Not Here", "email": "far@away.example", "company_id": cls.other_company.id}
+        )
+
+    def _dm(self, external_id, handle, text):
+        who = Author(network=Network.MASTODON, external_id=handle, handle=handle)
+        item = Interaction(
+            network=Network.MASTODON,
+            external_id=external_id,
+            kind=Kind.DM,
+            author=who,
+            created_at=datetime(2026, 11, 30, tzinfo=timezone.utc),
+            text=text,
+            reply_ref=external_id,
+        )
+        (row,) = self.account._ingest_page(Page(items=(item,)))
+        return row
+
+    def test_an_email_or_phone_given_in_a_dm_is_a_suggestion(self):
+        ann = self._dm("d1", "xyz@m.example", "Where is my order? Write to ann@shop.example")
+        self.assertEqual(ann.identity_id.partner_id, self.ann)
+        self.assertEqual(
+            (ann.identity_id.link_state, ann.identity_id.match_reason),
+            ("suggested", "conversation"),
+        )
+        self.assertFalse(ann.partner_id, "nothing shows on the contact before staff confirm")
+        bob = self._dm("d2", "bob@m.example", "call me: +1 555.010.2030 please")
+        self.assertEqual(bob.identity_id.partner_id, self.bob)
+        self.assertEqual(bob.identity_id.link_state, "suggested")
+        # another company's contact is never suggested, nor an address nobody has
+        far = self._dm("d3", "far@m.example", "far@away.example here, or nobody@nowhere.example")
+        self.assertFalse(far.identity_id.partner_id)
+        # staff confirm: the history then comes to the chatter
+        ann.identity_id.action_confirm()
+        self.assertEqual(ann.partner_id, self.ann)
+        self.assertTrue(ann.message_id)
