@@ -10,7 +10,6 @@ TIERS = [
     ("gold", "Gold"),
     ("ambassador", "Ambassador"),
 ]
-COMPONENT_FIELDS = [f"{name}" for name in scoring.COMPONENTS]
 
 
 class SocialCrmAdvocate(models.Model):

@@ -4,6 +4,7 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
+from ..social_crm_module import registry
 from ..social_crm_module.errors import AuthError, PayloadError, RateLimited, TransientError
 from ..social_crm_module.interaction import Page
 from .common import SocialCrmCase, make_author, make_interaction, make_page
@@ -190,6 +191,18 @@ class TestSync(SocialCrmCase):
         seam, _c = self._seam({self.bad: {None: AuthError("HTTP 401")}})
         with seam, self.assertRaisesRegex(UserError, "AuthError"):
             self.bad.action_sync_now()
+
+    def test_each_network_sets_only_options_its_connector_reads(self):
+        Account = self.env["social.crm.account"]
+        codes = [code for code, _label in Account._fields["network"].selection]
+        self.assertTrue({"x", "mastodon", "bluesky", "feed"} <= set(codes))
+        for code in codes:
+            account = Account.new({"network": code, "login": "12345", "search_query": "#brand"})
+            with self.subTest(network=code):
+                options = account._social_crm_options()
+                self.assertLessEqual(set(options), set(registry.get(code).option_keys))
+        x = Account.new({"network": "x", "login": "12345", "search_query": "#brand"})
+        self.assertEqual(x._social_crm_options(), {"user_id": "12345", "query": "#brand"})
 
     def test_paste_a_profile_url(self):
         partner = self.env["res.partner"].create({"name": "Pasted"})
