@@ -39,27 +39,9 @@ TABLES = (
 
 
 def program(env, name):
-    return env["loyalty.program"].create(
-        {
-            "name": name,
-            "program_type": "coupons",
-            "trigger": "with_code",
-            "applies_on": "current",
-            "reward_ids": [
-                (
-                    0,
-                    0,
-                    {
-                        "reward_type": "discount",
-                        "discount": 10,
-                        "discount_mode": "percent",
-                        "discount_applicability": "order",
-                        "required_points": 1,
-                    },
-                )
-            ],
-        }
-    )
+    from odoo.addons.social_crm_module.tests.common import coupon_program
+
+    return coupon_program(env, name)
 
 
 def wizard_issue(env, partners, name):

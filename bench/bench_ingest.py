@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -31,39 +31,31 @@ TABLES = ("res_partner", "mail_message", "social_crm_identity", "social_crm_inte
 
 
 def make_pages(engine, partners: int, interactions: int, page_size: int):
-    Author, Interaction, Kind, Network, Page = (
-        engine.Author,
-        engine.Interaction,
-        engine.Kind,
-        engine.Network,
-        engine.Page,
+    from odoo.addons.social_crm_module.social_crm_module.testing import (
+        make_author,
+        make_interaction,
     )
-    kinds = list(Kind)
+
+    kinds = list(engine.Kind)
     now = datetime.now(timezone.utc)
     authors = [
-        Author(
-            network=Network.MASTODON,
-            external_id=f"bench{n}@m.example",
-            handle=f"bench{n}@m.example",
-            display_name=f"Bench Person {n}",
-            followers_count=n,
-        )
+        make_author(f"bench{n}@m.example", display_name=f"Bench Person {n}", followers_count=n)
         for n in range(partners)
     ]
     items = [
-        Interaction(
-            network=Network.MASTODON,
-            external_id=f"bench-{n}",
-            kind=kinds[n % len(kinds)],
-            author=authors[n % partners],
-            created_at=now - timedelta(minutes=n),
+        make_interaction(
+            f"bench-{n}",
+            authors[n % partners],
+            kinds[n % len(kinds)],
+            n,
+            now=now,
             text=f"Interaction {n} about the brand <b>not bold</b>",
             url=f"https://m.example/@bench/{n}",
         )
         for n in range(interactions)
     ]
     return [
-        Page(items=tuple(items[i : i + page_size]), cursor=f"c{i}")
+        engine.Page(items=tuple(items[i : i + page_size]), cursor=f"c{i}")
         for i in range(0, interactions, page_size)
     ]
 
@@ -77,6 +69,7 @@ def main() -> None:
     results: dict[str, float] = {}
     with _env.environment() as env:
         from odoo.addons.social_crm_module import social_crm_module as engine
+        from odoo.addons.social_crm_module.tests.common import identity_values
 
         account = env["social.crm.account"].create(
             {"name": "bench", "network": "mastodon", "base_url": "https://m.example"}
@@ -85,17 +78,7 @@ def main() -> None:
             [{"name": f"Bench Person {n}"} for n in range(args.partners)]
         )
         env["social.crm.identity"].create(
-            [
-                {
-                    "network": "mastodon",
-                    "external_id": f"bench{n}@m.example",
-                    "handle": f"bench{n}@m.example",
-                    "partner_id": partner.id,
-                    "link_state": "confirmed",
-                    "match_reason": "manual",
-                }
-                for n, partner in enumerate(partners)
-            ]
+            [identity_values(partner, f"bench{n}@m.example") for n, partner in enumerate(partners)]
         )
         pages = make_pages(engine, args.partners, args.interactions, args.page)
         env.flush_all()

@@ -22,7 +22,7 @@ import argparse
 import statistics
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -66,30 +66,27 @@ def form_spec(env, model: str) -> dict:
 
 
 def ingest(env, engine, partner, interactions: int) -> None:
+    from odoo.addons.social_crm_module.social_crm_module.testing import (
+        make_author,
+        make_interaction,
+    )
+    from odoo.addons.social_crm_module.tests.common import confirmed_identity
+
     account = env["social.crm.account"].create(
         {"name": "bench form", "network": "mastodon", "base_url": "https://m.example"}
     )
     handle = "busy@m.example"
-    env["social.crm.identity"].create(
-        {
-            "network": "mastodon",
-            "external_id": handle,
-            "handle": handle,
-            "partner_id": partner.id,
-            "link_state": "confirmed",
-            "match_reason": "manual",
-        }
-    )
-    author = engine.Author(network=engine.Network.MASTODON, external_id=handle, handle=handle)
+    confirmed_identity(env, partner, handle)
+    author = make_author(handle)
     kinds = list(engine.Kind)
     now = datetime.now(timezone.utc)
     items = [
-        engine.Interaction(
-            network=engine.Network.MASTODON,
-            external_id=f"form-{n}",
-            kind=kinds[n % len(kinds)],
-            author=author,
-            created_at=now - timedelta(minutes=n),
+        make_interaction(
+            f"form-{n}",
+            author,
+            kinds[n % len(kinds)],
+            n,
+            now=now,
             text=f"Interaction {n} about the brand",
             url=f"https://m.example/@busy/{n}",
             reply_ref=f"form-{n}",

@@ -1,6 +1,6 @@
 from . import mail_thread
 from . import mail_activity
-from . import social_crm_queue
+from . import social_crm_dispatch
 from . import social_crm_account
 from . import social_crm_account_x
 from . import social_crm_account_mastodon

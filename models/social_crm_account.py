@@ -449,11 +449,11 @@ class SocialCrmAccount(models.Model):
                 ("next_sync_at", "<=", now),
             ]
         )
-        Queue = self.env["social.crm.queue"]
+        Dispatch = self.env["social.crm.dispatch"]
         for account in due:
             # each account works in its own company: identities, matching, routing,
             # leads and activities stay inside it
-            Queue._run_unit(
+            Dispatch._run_unit(
                 account.with_company(account.company_id),
                 "_sync",
                 self.env._("Social CRM sync of %s", account.name),

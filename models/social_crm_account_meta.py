@@ -174,7 +174,7 @@ class SocialCrmAccount(models.Model):
         if not isinstance(entries, list):
             return 0
         field = "meta_page_id" if network == "facebook" else "meta_ig_user_id"
-        Queue = self.env["social.crm.queue"]
+        Dispatch = self.env["social.crm.dispatch"]
         handed = 0
         for entry in entries[:100]:
             owner = str(entry.get("id") or "") if isinstance(entry, dict) else ""
@@ -185,8 +185,8 @@ class SocialCrmAccount(models.Model):
             )
             for found in accounts:
                 account = found.with_company(found.company_id)
-                if Queue._queue_available():
-                    # optional module, present only when _queue_available() says so
+                if Dispatch._as_jobs():
+                    # optional module, present only when _as_jobs() says so
                     from odoo.addons.queue_job.job import identity_exact  # noqa: PLC0415
 
                     account.with_delay(

@@ -10,7 +10,6 @@ TIERS = [
     ("gold", "Gold"),
     ("ambassador", "Ambassador"),
 ]
-COMPONENT_FIELDS = [f"{name}" for name in scoring.COMPONENTS]
 
 
 class SocialCrmAdvocate(models.Model):
@@ -112,9 +111,10 @@ class SocialCrmAdvocate(models.Model):
         # the first recompute after installation places everyone: not a tier change
         self.env.cr.execute("SELECT NOT EXISTS (SELECT 1 FROM social_crm_advocate)")
         first_run = self.env.cr.fetchone()[0]
-        only_i = SQL("AND partner_id = ANY(%s)", ids) if limited else SQL()
-        only_p = SQL("AND p.id = ANY(%s)", ids) if limited else SQL()
-        frag = {key: SQL(value) for key, value in sql.items()}  # numbers only (engine)
+        # the partial run's filters: their interactions and identities, and them
+        only_their_rows = SQL("AND partner_id = ANY(%s)", ids) if limited else SQL()
+        only_them = SQL("AND p.id = ANY(%s)", ids) if limited else SQL()
+        formula = {key: SQL(value) for key, value in sql.items()}  # numbers only (engine)
         query = SQL(
             """
             WITH ev AS (
@@ -128,12 +128,12 @@ class SocialCrmAdvocate(models.Model):
                                                 / 86400.0, 0.0) AS age_days,
                                        COALESCE(polarity, 0)::float8 AS polarity
                                   FROM social_crm_interaction
-                                 WHERE partner_id IS NOT NULL %(only_i)s) aged) rows
+                                 WHERE partner_id IS NOT NULL %(only_their_rows)s) aged) rows
               GROUP BY pid
             ), reach AS (
                 SELECT partner_id AS pid, MAX(COALESCE(followers_count, 0))::float8 AS followers
                   FROM social_crm_identity
-                 WHERE partner_id IS NOT NULL AND link_state = 'confirmed' %(only_i)s
+                 WHERE partner_id IS NOT NULL AND link_state = 'confirmed' %(only_their_rows)s
               GROUP BY partner_id
             ), inputs AS (%(inputs)s
             ), base AS (
@@ -150,7 +150,7 @@ class SocialCrmAdvocate(models.Model):
              LEFT JOIN reach ON reach.pid = p.id
              LEFT JOIN inputs ON inputs.partner_id = p.id
                  WHERE (ev.pid IS NOT NULL OR inputs.partner_id IS NOT NULL
-                        OR a.id IS NOT NULL) %(only_p)s
+                        OR a.id IS NOT NULL) %(only_them)s
             ), comp AS (
                 SELECT pid, old_tier,
                        %(engagement)s AS engagement, %(reach)s AS reach,
@@ -196,10 +196,10 @@ class SocialCrmAdvocate(models.Model):
             rank_insert=SQL("rank") if not limited else SQL("0"),
             rank_update=SQL("t.rank") if not limited else SQL("a.rank"),
             log_changes=not first_run,
-            only_i=only_i,
-            only_p=only_p,
+            only_their_rows=only_their_rows,
+            only_them=only_them,
             inputs=SQL(Partner._advocate_input_sql()),
-            **frag,
+            **formula,
         )
         # one batch statement over every interaction: let its hash aggregate stay
         # in memory instead of spilling to disk (SET LOCAL ends with the transaction)

@@ -353,14 +353,14 @@ class SocialCrmCampaignRecipient(models.Model):
         Inline: one batch of ``limit``; returns True when more may be waiting.
         Under queue_job: every due batch becomes a job at once; returns False.
         """
-        Queue = self.env["social.crm.queue"]
-        if not Queue._queue_available():
+        Dispatch = self.env["social.crm.dispatch"]
+        if not Dispatch._as_jobs():
             due = self._due(limit=limit)
             due._deliver()
             return len(due) >= limit
         for ids in split_every(limit, self._due().ids):
             batch = self.browse(ids)
-            Queue._run_unit(
+            Dispatch._run_unit(
                 batch, "_deliver", self.env._("Social campaign deliveries (%s)", len(batch))
             )
         return False

@@ -32,7 +32,7 @@ import enum
 import json
 import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
@@ -104,6 +104,22 @@ def build_parser() -> argparse.ArgumentParser:
 # -- configuration ----------------------------------------------------------------------
 
 
+def _options(cls: type, options: Mapping[str, Any], flags: Iterable[str]) -> dict[str, Any]:
+    """The config file's options, then the ``--option KEY=VALUE`` flags; only the
+    keys the connector reads (``option_keys``): a typo is refused, not ignored."""
+    options = dict(options)
+    for item in flags:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"--option takes KEY=VALUE, got {item!r}")
+        options[key.strip()] = value
+    for key in options:
+        if key not in cls.option_keys:
+            known = ", ".join(cls.option_keys) or "none"
+            raise UsageError(f"unknown {cls.code} option {key!r} (known: {known})")
+    return options
+
+
 def load_settings(args: argparse.Namespace, environ: Mapping[str, str]) -> dict[str, Any]:
     """Merge the config file, the flags and the environment into connector kwargs."""
     config: dict[str, Any] = {}
@@ -127,13 +143,8 @@ def load_settings(args: argparse.Namespace, environ: Mapping[str, str]) -> dict[
     credentials = config.get("credentials") or {}
     if not isinstance(options, dict) or not isinstance(credentials, dict):
         raise UsageError('"options" and "credentials" must be JSON objects')
-    options = dict(options)
-    for item in args.option or ():
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise UsageError(f"--option takes KEY=VALUE, got {item!r}")
-        options[key.strip()] = value
     cls = connector_class(network)
+    options = _options(cls, options, args.option or ())
     credentials = {str(k): str(v) for k, v in credentials.items() if v is not None}
     for key in cls.credential_keys:
         value = environ.get(ENV_PREFIX + key.upper())

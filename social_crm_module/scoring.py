@@ -211,11 +211,11 @@ def score(
     negatives = 0
     for event in events:
         age = (now - event.created_at).total_seconds() / 86400.0
-        d = decay(age, params)
-        sentiment_raw += event.polarity * d
+        weight_now = decay(age, params)
+        sentiment_raw += event.polarity * weight_now
         if event.polarity >= 0:
-            engagement_raw += params.kind_weights.get(str(event.kind), 0.0) * d
-            recency_raw = max(recency_raw, d)
+            engagement_raw += params.kind_weights.get(str(event.kind), 0.0) * weight_now
+            recency_raw = max(recency_raw, weight_now)
             kinds[str(event.kind)] += 1
         else:
             negatives += 1
@@ -261,7 +261,7 @@ def sql_expressions(params: ScoringParams | None = None) -> dict[str, str]:
     are inlined, so the fragments carry no user text.
     """
     p = (params or ScoringParams()).validate()
-    d = "decay"
+    factor = "decay"  # the column of each interaction's decay factor
     weight_cases = " ".join(
         f"WHEN '{kind}' THEN {_num(weight)}"
         for kind, weight in sorted(p.kind_weights.items())
@@ -274,9 +274,9 @@ def sql_expressions(params: ScoringParams | None = None) -> dict[str, str]:
     )
     return {
         "decay": f"EXP(-{_num(LN2 / p.half_life_days)} * age_days)",
-        "event_engagement": f"SUM(CASE WHEN polarity >= 0 THEN {weight} * {d} ELSE 0.0 END)",
-        "event_sentiment": f"SUM(polarity * {d})",
-        "event_recency": f"MAX(CASE WHEN polarity >= 0 THEN {d} ELSE 0.0 END)",
+        "event_engagement": f"SUM(CASE WHEN polarity >= 0 THEN {weight} * {factor} ELSE 0.0 END)",
+        "event_sentiment": f"SUM(polarity * {factor})",
+        "event_recency": f"MAX(CASE WHEN polarity >= 0 THEN {factor} ELSE 0.0 END)",
         "engagement": f"{_num(p.engagement_weight)} * LN(1 + engagement)",
         "reach": f"{_num(p.reach_weight)} * LN(1 + GREATEST(followers, 0)) * recency",
         "sentiment": f"{_num(p.sentiment_weight)} * sentiment / (1 + ABS(sentiment))",

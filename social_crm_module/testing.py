@@ -16,6 +16,13 @@ Hostile servers for the size and deadline tests: ``chunked=True`` sends the body
 with ``Transfer-Encoding: chunked`` (no declared length), ``drip=0.2`` sends it
 one byte every 0.2 s (a per-read timeout never fires), ``length=N`` declares a
 ``Content-Length`` other than the body's real one.
+
+Factories for the engine's records, shared by the engine tests, the Odoo suite,
+the benchmarks and the tools (so a field added to a record is added once)::
+
+    ann = make_author("ann@m.example", display_name="Ann")
+    hello = make_interaction("n1", ann, text="hi", reply_ref="n1")
+    liked = make_interaction("n2", ann, "like", minutes=1)  # a minute before NOW
 """
 
 from __future__ import annotations
@@ -24,9 +31,41 @@ import json
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from .interaction import Author, Interaction, Kind, Network
+
+#: the instant factories date interactions from when not told otherwise: this
+#: process's start, to the second (so every record made in one test run agrees)
+NOW = datetime.now(timezone.utc).replace(microsecond=0)
+
+
+def make_author(handle: str, network: str = "mastodon", **values: Any) -> Author:
+    """An engine :class:`Author` on ``network``; its external id is the handle
+    unless ``external_id`` is given."""
+    values.setdefault("external_id", handle)
+    return Author(network=Network(network), handle=handle, **values)
+
+
+def make_interaction(
+    external_id: str,
+    author: Author,
+    kind: str = "mention",
+    minutes: float = 0,
+    *,
+    now: datetime | None = None,
+    **values: Any,
+) -> Interaction:
+    """A frozen engine :class:`Interaction` by ``author`` on the author's network,
+    made ``minutes`` before ``now`` (default :data:`NOW`) unless ``created_at`` is
+    given; other fields (text, url, reply_ref, ...) as keywords."""
+    values.setdefault("created_at", (now or NOW) - timedelta(minutes=minutes))
+    return Interaction(
+        network=author.network, external_id=external_id, kind=Kind(kind), author=author, **values
+    )
 
 
 @dataclass

@@ -3,37 +3,26 @@ from datetime import datetime, timedelta, timezone
 
 from odoo.exceptions import ValidationError
 from odoo.tests import Form, tagged
-from odoo.tests.common import TransactionCase
 
 from ..social_crm_module import scoring
+from .common import SocialCrmCase
 
 KINDS = ["mention", "reply", "quote", "comment", "dm", "repost", "like", "follow", "post"]
 NOW = datetime(2026, 11, 22, 12, 0, 0)
 
 
 @tagged("post_install", "-at_install")
-class TestAdvocateScoring(TransactionCase):
+class TestAdvocateScoring(SocialCrmCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.account = cls.env["social.crm.account"].create(
-            {"name": "Brand on Mastodon", "network": "mastodon", "base_url": "https://m.example"}
-        )
+        cls.account = cls.make_account("Brand on Mastodon")
         cls.Partner = cls.env["res.partner"]
 
     def _person(self, name, followers=0):
         partner = self.Partner.create({"name": name})
-        identity = self.env["social.crm.identity"].create(
-            {
-                "network": "mastodon",
-                "external_id": f"{name.lower().replace(' ', '')}@m.example",
-                "handle": f"{name.lower().replace(' ', '')}@m.example",
-                "partner_id": partner.id,
-                "link_state": "confirmed",
-                "match_reason": "manual",
-                "followers_count": followers,
-            }
-        )
+        handle = f"{name.lower().replace(' ', '')}@m.example"
+        identity = self.make_identity(partner, handle, followers_count=followers)
         return partner, identity
 
     def _interactions(self, identity, rows):

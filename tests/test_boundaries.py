@@ -1,73 +1,34 @@
 """Issue 11: no lower role crosses a boundary the add-on promises, and one company
 never sees another's social data. One test (or more) per finding."""
 
-from datetime import datetime, timedelta, timezone
 from unittest.mock import patch
 
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import new_test_user, tagged
-from odoo.tests.common import TransactionCase
 
 from ..social_crm_module.errors import AuthError
-from ..social_crm_module.interaction import Author, Interaction, Kind, Network, Page
+from .common import SocialCrmCase, make_author, make_interaction, make_page
 from .test_campaign import FakeMastodon
-
-NOW = datetime.now(timezone.utc).replace(microsecond=0)
-
-
-def dm(external_id, who, text, minutes=0):
-    return Interaction(
-        network=Network.MASTODON,
-        external_id=external_id,
-        kind=Kind.DM,
-        author=who,
-        created_at=NOW - timedelta(minutes=minutes),
-        text=text,
-        reply_ref=external_id,
-    )
-
-
-def mention(external_id, who, text, minutes=0):
-    return Interaction(
-        network=Network.MASTODON,
-        external_id=external_id,
-        kind=Kind.MENTION,
-        author=who,
-        created_at=NOW - timedelta(minutes=minutes),
-        text=text,
-        url=f"https://m.example/{external_id}",
-        reply_ref=external_id,
-    )
 
 
 @tagged("post_install", "-at_install")
-class TestBoundaries(TransactionCase):
+class TestBoundaries(SocialCrmCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env = cls.env(
-            context=dict(cls.env.context, tracking_disable=True, social_crm_inline=True)
-        )
         cls.company_a = cls.env.company
         cls.company_b = cls.env["res.company"].create({"name": "Company B"})
-        Account = cls.env["social.crm.account"]
-        cls.account_a = Account.create(
-            {
-                "name": "A on Mastodon",
-                "network": "mastodon",
-                "base_url": "https://a.example",
-                "access_token": "token-of-a",
-                "company_id": cls.company_a.id,
-            }
+        cls.account_a = cls.make_account(
+            "A on Mastodon",
+            base_url="https://a.example",
+            access_token="token-of-a",
+            company_id=cls.company_a.id,
         )
-        cls.account_b = Account.create(
-            {
-                "name": "B on Mastodon",
-                "network": "mastodon",
-                "base_url": "https://b.example",
-                "access_token": "token-of-b",
-                "company_id": cls.company_b.id,
-            }
+        cls.account_b = cls.make_account(
+            "B on Mastodon",
+            base_url="https://b.example",
+            access_token="token-of-b",
+            company_id=cls.company_b.id,
         )
         cls.manager = new_test_user(
             cls.env,
@@ -94,7 +55,7 @@ class TestBoundaries(TransactionCase):
         cls.employee = new_test_user(cls.env, login="scrm_bound_employee", groups="base.group_user")
 
     def _ingest(self, account, items):
-        return account.with_company(account.company_id)._ingest_page(Page(items=tuple(items)))
+        return account.with_company(account.company_id)._ingest_page(make_page(items))
 
     # -- 1. credentials go only where an administrator pointed them ----------------------
 
@@ -138,13 +99,7 @@ class TestBoundaries(TransactionCase):
         ann_b = Partner.create(
             {"name": "Ann Shared", "email": "ann@x.example", "company_id": self.company_b.id}
         )
-        who = Author(
-            network=Network.MASTODON,
-            external_id="ann@x.example",
-            handle="ann@x.example",
-            display_name="Ann Shared",
-            email="ann@x.example",
-        )
+        who = make_author("ann@x.example", display_name="Ann Shared", email="ann@x.example")
         routing = self.env["social.crm.routing.rule"]
         routing.search([]).write({"active": False})
         routing.create(
@@ -168,13 +123,37 @@ class TestBoundaries(TransactionCase):
         )
         # a complaint to A: B's complaint rule must not route it
         self._ingest(
-            self.account_a, [mention("a1", who, "My parcel arrived broken, terrible service", 5)]
+            self.account_a,
+            [
+                make_interaction(
+                    "a1",
+                    who,
+                    minutes=5,
+                    text="My parcel arrived broken, terrible service",
+                    reply_ref="a1",
+                    url="https://m.example/a1",
+                )
+            ],
         )
         self._ingest(
             self.account_b,
             [
-                dm("b1", who, "My secret order 4711 arrived broken, terrible", 3),
-                mention("b2", who, "How much is the blue one? I want to buy it", 1),
+                make_interaction(
+                    "b1",
+                    who,
+                    "dm",
+                    minutes=3,
+                    text="My secret order 4711 arrived broken, terrible",
+                    reply_ref="b1",
+                ),
+                make_interaction(
+                    "b2",
+                    who,
+                    minutes=1,
+                    text="How much is the blue one? I want to buy it",
+                    reply_ref="b2",
+                    url="https://m.example/b2",
+                ),
             ],
         )
         Identity = self.env["social.crm.identity"]
@@ -218,12 +197,14 @@ class TestBoundaries(TransactionCase):
             {"name": "Only In B", "email": "onlyb@x.example", "company_id": self.company_b.id}
         )
         shared = self.env["res.partner"].create({"name": "Shared Sam", "email": "sam@x.example"})
-        olga = Author(
-            Network.MASTODON, "onlyb@x.example", "onlyb@x.example", email="onlyb@x.example"
-        )
-        sam = Author(Network.MASTODON, "sam@x.example", "sam@x.example", email="sam@x.example")
+        olga = make_author("onlyb@x.example", email="onlyb@x.example")
+        sam = make_author("sam@x.example", email="sam@x.example")
         created = self._ingest(
-            self.account_a, [mention("m1", olga, "hi"), mention("m2", sam, "hi")]
+            self.account_a,
+            [
+                make_interaction("m1", olga, text="hi", reply_ref="m1", url="https://m.example/m1"),
+                make_interaction("m2", sam, text="hi", reply_ref="m2", url="https://m.example/m2"),
+            ],
         )
         by_id = {i.external_id: i for i in created}
         self.assertFalse(by_id["m1"].identity_id.partner_id, "B's contact is not A's to link")
@@ -250,8 +231,11 @@ class TestBoundaries(TransactionCase):
     # -- 3. related and computed fields are read as the user ---------------------------
 
     def test_the_reply_wizard_shows_nothing_the_user_may_not_read(self):
-        who = Author(Network.MASTODON, "zed@x.example", "zed@x.example")
-        (b_dm,) = self._ingest(self.account_b, [dm("b9", who, "B's private words")])
+        who = make_author("zed@x.example")
+        (b_dm,) = self._ingest(
+            self.account_b,
+            [make_interaction("b9", who, "dm", text="B's private words", reply_ref="b9")],
+        )
         env_a = self.env(user=self.user_a, context={"allowed_company_ids": self.company_a.ids})
         with self.assertRaises(AccessError):
             env_a["social.crm.reply.wizard"].create({"interaction_id": b_dm.id, "text": "hi"})
@@ -262,18 +246,18 @@ class TestBoundaries(TransactionCase):
 
     def test_lead_and_order_history_is_read_as_the_user(self):
         partner = self.env["res.partner"].create({"name": "Cross Company Carl"})
-        who = Author(Network.MASTODON, "carl@x.example", "carl@x.example")
-        self.env["social.crm.identity"].create(
-            {
-                "network": "mastodon",
-                "external_id": who.external_id,
-                "handle": who.handle,
-                "partner_id": partner.id,
-                "link_state": "confirmed",
-                "company_id": self.company_b.id,
-            }
+        who = make_author("carl@x.example")
+        self.make_identity(
+            partner, who.handle, external_id=who.external_id, company_id=self.company_b.id
         )
-        self._ingest(self.account_b, [mention("c1", who, "Carl talks to B")])
+        self._ingest(
+            self.account_b,
+            [
+                make_interaction(
+                    "c1", who, text="Carl talks to B", reply_ref="c1", url="https://m.example/c1"
+                )
+            ],
+        )
         env_a = self.env(user=self.user_a, context={"allowed_company_ids": self.company_a.ids})
         lead = env_a["crm.lead"].create({"name": "Carl", "partner_id": partner.id})
         (values,) = lead.web_read({"social_recent_interaction_ids": {"fields": {"text": {}}}})
@@ -282,14 +266,19 @@ class TestBoundaries(TransactionCase):
     # -- 5. answering as the brand is a right ---------------------------------------------
 
     def test_a_salesperson_answers_as_the_brand_only_when_granted(self):
-        who = Author(Network.MASTODON, "pat@x.example", "pat@x.example")
-        (post,) = self._ingest(self.account_a, [mention("p1", who, "hello brand")])
+        who = make_author("pat@x.example")
+        (post,) = self._ingest(
+            self.account_a,
+            [
+                make_interaction(
+                    "p1", who, text="hello brand", reply_ref="p1", url="https://m.example/p1"
+                )
+            ],
+        )
         connector = FakeMastodon()
         connector.likes = []
         connector.like = connector.likes.append
-        seam = patch.object(
-            type(self.env["social.crm.account"]), "_get_connector", lambda account: connector
-        )
+        seam = self.seam(connector)
         as_sales = post.with_user(self.salesman)
         self.assertFalse(as_sales.can_answer)
         with seam:
@@ -321,18 +310,14 @@ class TestBoundaries(TransactionCase):
 
     def test_a_dm_note_says_one_arrived_and_links_to_it(self):
         partner = self.env["res.partner"].create({"name": "Dana Direct"})
-        who = Author(Network.MASTODON, "dana@x.example", "dana@x.example")
-        self.env["social.crm.identity"].create(
-            {
-                "network": "mastodon",
-                "external_id": who.external_id,
-                "handle": who.handle,
-                "partner_id": partner.id,
-                "link_state": "confirmed",
-                "company_id": self.company_a.id,
-            }
+        who = make_author("dana@x.example")
+        self.make_identity(
+            partner, who.handle, external_id=who.external_id, company_id=self.company_a.id
         )
-        (message,) = self._ingest(self.account_a, [dm("d1", who, "my card ends 4242")])
+        (message,) = self._ingest(
+            self.account_a,
+            [make_interaction("d1", who, "dm", text="my card ends 4242", reply_ref="d1")],
+        )
         note = message.message_id
         self.assertNotIn("4242", note.body)
         self.assertIn(f"/odoo/social.crm.interaction/{message.id}", note.body)
@@ -356,28 +341,17 @@ class TestBoundaries(TransactionCase):
     def test_hostile_name_handle_url_and_text_come_out_escaped(self):
         partner = self.env["res.partner"].create({"name": "Hostile Harry"})
         handle = 'h<script>alert("handle")</script>@x.example'
-        who = Author(
-            Network.MASTODON,
-            "harry@x.example",
+        who = make_author(
             handle,
+            external_id="harry@x.example",
             display_name='<b onmouseover="alert(1)">Harry</b>',
         )
-        self.env["social.crm.identity"].create(
-            {
-                "network": "mastodon",
-                "external_id": who.external_id,
-                "handle": handle,
-                "partner_id": partner.id,
-                "link_state": "confirmed",
-                "company_id": self.company_a.id,
-            }
+        self.make_identity(
+            partner, handle, external_id=who.external_id, company_id=self.company_a.id
         )
-        item = Interaction(
-            network=Network.MASTODON,
-            external_id="h1",
-            kind=Kind.MENTION,
-            author=who,
-            created_at=NOW,
+        item = make_interaction(
+            "h1",
+            who,
             text='<iframe src="https://evil.example"></iframe>&amp; "quoted"',
             url='https://m.example/h1?a="><script>alert(2)</script>',
         )

@@ -1,20 +1,18 @@
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from unittest.mock import patch
 
 from psycopg2 import IntegrityError
 
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged
-from odoo.tests.common import TransactionCase
 from odoo.tools import mute_logger
 
 from ..models.social_crm_campaign import render
 from ..social_crm_module.connectors.base import Connector
 from ..social_crm_module.errors import AuthError, NotFound, RateLimited
-from ..social_crm_module.interaction import Author, Interaction, Kind, Network, Page
-
-NOW = datetime.now(timezone.utc).replace(microsecond=0)
+from ..social_crm_module.interaction import Network, Page
+from .common import NOW, SocialCrmCase, coupon_program, make_author, make_interaction, make_page
 
 
 class FakeMastodon(Connector):
@@ -48,79 +46,27 @@ class FakeMastodon(Connector):
         return self._posted(f"d{len(self.dms)}", text)
 
     def _posted(self, external_id, text):
-        brand = Author(network=self.network, external_id="brand", handle="brand@brand.example")
-        return Interaction(
-            network=self.network,
-            external_id=external_id,
-            kind=Kind.REPLY,
-            author=brand,
-            created_at=NOW,
+        brand = make_author("brand@brand.example", self.network, external_id="brand")
+        return make_interaction(
+            external_id,
+            brand,
+            "reply",
             text=text,
             url=f"https://brand.example/@brand/{external_id}",
         )
 
 
-def author(handle, name=""):
-    return Author(
-        network=Network.MASTODON, external_id=handle, handle=handle, display_name=name or handle
-    )
-
-
-def item(external_id, who, kind, text="", *, subject="", minutes=0):
-    return Interaction(
-        network=Network.MASTODON,
-        external_id=external_id,
-        kind=kind,
-        author=who,
-        created_at=NOW - timedelta(minutes=minutes),
-        text=text,
-        subject_id=subject,
-        reply_ref=external_id if kind not in (Kind.FOLLOW, Kind.LIKE, Kind.REPOST) else "",
-        url=f"https://m.example/{external_id}",
-    )
-
-
-class CampaignCase(TransactionCase):
+class CampaignCase(SocialCrmCase):
     """A coupons program, a Mastodon account and three contacts with identities."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        # social_crm_inline: the crons run their units now, even where queue_job
-        # is installed (test_workers covers the jobs)
-        cls.env = cls.env(
-            context=dict(cls.env.context, tracking_disable=True, social_crm_inline=True)
-        )
         # campaigns of the demo data listen to every account: not to this test's
         cls.env["social.crm.campaign"].search([("state", "=", "running")]).action_done()
-        cls.program = cls.env["loyalty.program"].create(
-            {
-                "name": "Social 10%",
-                "program_type": "coupons",
-                "trigger": "with_code",
-                "applies_on": "current",
-                "reward_ids": [
-                    (
-                        0,
-                        0,
-                        {
-                            "reward_type": "discount",
-                            "discount": 10,
-                            "discount_mode": "percent",
-                            "discount_applicability": "order",
-                            "required_points": 1,
-                        },
-                    )
-                ],
-            }
-        )
-        cls.account = cls.env["social.crm.account"].create(
-            {
-                "name": "Brand on Mastodon",
-                "network": "mastodon",
-                "base_url": "https://brand.example",
-                "state": "connected",
-            }
+        cls.program = coupon_program(cls.env)
+        cls.account = cls.make_account(
+            "Brand on Mastodon", base_url="https://brand.example", state="connected"
         )
         Partner = cls.env["res.partner"]
         cls.alice = Partner.create({"name": "Alice Advocate", "email": "alice@example.com"})
@@ -133,16 +79,7 @@ class CampaignCase(TransactionCase):
             (cls.bob, "bob@m.example"),
             (cls.olga, "olga@m.example"),
         ):
-            cls.env["social.crm.identity"].create(
-                {
-                    "network": "mastodon",
-                    "external_id": handle,
-                    "handle": handle,
-                    "partner_id": partner.id,
-                    "link_state": "confirmed",
-                    "match_reason": "manual",
-                }
-            )
+            cls.make_identity(partner, handle)
         cls.product = cls.env["product.product"].create(
             {"name": "Sneakers", "list_price": 200.0, "taxes_id": [(5, 0, 0)]}
         )
@@ -159,15 +96,10 @@ class CampaignCase(TransactionCase):
         campaign.action_start()
         return campaign
 
-    def _seam(self, connector):
-        return patch.object(
-            type(self.env["social.crm.account"]), "_get_connector", lambda account: connector
-        )
-
     def _sync(self, connector, items):
-        connector.pages = {None: Page(items=tuple(items), cursor="c1")}
+        connector.pages = {None: make_page(items, cursor="c1")}
         self.account.cursor = False
-        with self._seam(connector):
+        with self.seam(connector):
             self.account._sync()
 
 
@@ -221,7 +153,7 @@ class TestCampaign(CampaignCase):
         self.assertEqual(audience & ours, self.alice)
         self.assertEqual(campaign.segment_count, len(audience))
         connector = FakeMastodon()
-        with self._seam(connector):
+        with self.seam(connector):
             campaign.action_send()
             self.assertEqual(connector.dms, [], "the request only issues; the cron delivers")
             self.env["social.crm.campaign.recipient"]._cron_deliver()
@@ -238,7 +170,7 @@ class TestCampaign(CampaignCase):
         self.assertTrue(recipient.social_url.endswith("/d1"))
         self.assertIn(card.code, self.alice.message_ids[0].body)
         # a second send gives nothing more: the limit is one per person
-        with self._seam(connector):
+        with self.seam(connector):
             campaign.action_send()
             self.env["social.crm.campaign.recipient"]._cron_deliver()
         self.assertEqual(len(campaign.recipient_ids), len(audience))
@@ -268,8 +200,8 @@ class TestCampaign(CampaignCase):
     def test_follow_trigger_creates_contact_and_sends(self):
         campaign = self._campaign(audience="trigger", trigger_kind="follow")
         connector = FakeMastodon()
-        newcomer = author("new@m.example", "Nina Newcomer")
-        self._sync(connector, [item("f1", newcomer, Kind.FOLLOW)])
+        newcomer = make_author("new@m.example", display_name="Nina Newcomer")
+        self._sync(connector, [make_interaction("f1", newcomer, "follow")])
         recipient = campaign.recipient_ids
         partner = recipient.partner_id
         self.assertEqual(partner.name, "Nina Newcomer")
@@ -290,13 +222,13 @@ class TestCampaign(CampaignCase):
             social_mode="reply",
         )
         connector = FakeMastodon()
-        alice, bob = author("alice@m.example"), author("bob@m.example")
+        alice, bob = make_author("alice@m.example"), make_author("bob@m.example")
         self._sync(
             connector,
             [
-                item("m1", alice, Kind.MENTION, "Loving the #summerdeal!"),
+                make_interaction("m1", alice, text="Loving the #summerdeal!", reply_ref="m1"),
                 # a longer hashtag is another hashtag
-                item("m2", bob, Kind.MENTION, "my #summerdealz haul", minutes=1),
+                make_interaction("m2", bob, minutes=1, text="my #summerdealz haul", reply_ref="m2"),
             ],
         )
         self.assertEqual(campaign.recipient_ids.partner_id, self.alice)
@@ -309,8 +241,10 @@ class TestCampaign(CampaignCase):
         self._sync(
             connector,
             [
-                item("r1", author("alice@m.example"), Kind.REPOST, subject="p42"),
-                item("r2", author("bob@m.example"), Kind.REPOST, subject="p41", minutes=1),
+                make_interaction("r1", make_author("alice@m.example"), "repost", subject_id="p42"),
+                make_interaction(
+                    "r2", make_author("bob@m.example"), "repost", subject_id="p41", minutes=1
+                ),
             ],
         )
         self.assertEqual(campaign.recipient_ids.partner_id, self.alice)
@@ -319,11 +253,11 @@ class TestCampaign(CampaignCase):
     def test_limit_per_person_under_a_double_sync(self):
         campaign = self._campaign(audience="trigger", trigger_kind="follow")
         connector = FakeMastodon()
-        alice = author("alice@m.example")
+        alice = make_author("alice@m.example")
         # the same page twice, then a re-follow (a new interaction id) from the same person
-        self._sync(connector, [item("f1", alice, Kind.FOLLOW)])
-        self._sync(connector, [item("f1", alice, Kind.FOLLOW)])
-        self._sync(connector, [item("f2", alice, Kind.FOLLOW)])
+        self._sync(connector, [make_interaction("f1", alice, "follow")])
+        self._sync(connector, [make_interaction("f1", alice, "follow")])
+        self._sync(connector, [make_interaction("f2", alice, "follow")])
         self.assertEqual(len(campaign.recipient_ids), 1)
         self.assertEqual(len(connector.dms), 1)
         self.assertEqual(
@@ -354,8 +288,8 @@ class TestCampaign(CampaignCase):
             self._sync(
                 FakeMastodon(),
                 [
-                    item("f1", author("alice@m.example"), Kind.FOLLOW),
-                    item("f2", author("bob@m.example"), Kind.FOLLOW, minutes=1),
+                    make_interaction("f1", make_author("alice@m.example"), "follow"),
+                    make_interaction("f2", make_author("bob@m.example"), "follow", minutes=1),
                 ],
             )
         self.assertEqual(
@@ -370,7 +304,7 @@ class TestCampaign(CampaignCase):
     def test_opted_out_people_get_nothing(self):
         campaign = self._campaign(audience="trigger", trigger_kind="follow")
         connector = FakeMastodon()
-        self._sync(connector, [item("f1", author("olga@m.example"), Kind.FOLLOW)])
+        self._sync(connector, [make_interaction("f1", make_author("olga@m.example"), "follow")])
         self.assertFalse(campaign.recipient_ids)
         self.assertEqual(connector.dms, [])
 
@@ -381,18 +315,18 @@ class TestCampaign(CampaignCase):
         campaign = self._campaign(audience="trigger", trigger_kind="follow")
         later = NOW + timedelta(minutes=30)
         connector = FakeMastodon(errors=[RateLimited("slow down", retry_at=later)])
-        self._sync(connector, [item("f1", author("alice@m.example"), Kind.FOLLOW)])
+        self._sync(connector, [make_interaction("f1", make_author("alice@m.example"), "follow")])
         recipient = campaign.recipient_ids
         self.assertTrue(recipient.coupon_id, "the coupon stays issued")
         self.assertEqual(recipient.social_state, "failed")
         self.assertIn("RateLimited", recipient.social_error)
         self.assertEqual(recipient.social_next_try, later.replace(tzinfo=None))
         # not due yet: the cron does not send
-        with self._seam(connector):
+        with self.seam(connector):
             self.env["social.crm.campaign.recipient"]._cron_deliver()
         self.assertEqual(connector.dms, [])
         recipient.social_next_try = NOW.replace(tzinfo=None) - timedelta(minutes=1)
-        with self._seam(connector):
+        with self.seam(connector):
             self.env["social.crm.campaign.recipient"]._cron_deliver()
             self.env["social.crm.campaign.recipient"]._cron_deliver()
         self.assertEqual(len(connector.dms), 1, "sent once, after the retry")
@@ -408,7 +342,7 @@ class TestCampaign(CampaignCase):
                 recipients = self.env["social.crm.campaign.recipient"]._issue(
                     campaign, [(self.alice, None, None)]
                 )
-                with self._seam(FakeMastodon(errors=[error])):
+                with self.seam(FakeMastodon(errors=[error])):
                     recipients._deliver()
                 self.assertEqual(recipients.social_state, "failed")
                 self.assertEqual(bool(recipients.social_next_try), retry)
@@ -431,7 +365,7 @@ class TestCampaign(CampaignCase):
         )
         connector = FakeMastodon()
         mails = self.env["mail.mail"].search_count([])
-        with self._seam(connector):
+        with self.seam(connector):
             recipient._deliver()  # still "queued" in this worker's cache
         self.assertEqual(connector.dms, [], "no second DM")
         self.assertEqual(self.env["mail.mail"].search_count([]), mails, "no second email")
@@ -451,7 +385,7 @@ class TestCampaign(CampaignCase):
         )
         recipient.invalidate_recordset()
         connector = FakeMastodon()
-        with self._seam(connector):
+        with self.seam(connector):
             self.env["social.crm.campaign.recipient"]._cron_deliver()
         self.assertEqual(recipient.social_state, "uncertain")
         self.assertEqual(connector.dms, [])
@@ -492,7 +426,9 @@ class TestCampaign(CampaignCase):
 
     def test_redemption_attributes_order_and_credits_advocate(self):
         campaign = self._campaign(audience="trigger", trigger_kind="follow")
-        self._sync(FakeMastodon(), [item("f1", author("alice@m.example"), Kind.FOLLOW)])
+        self._sync(
+            FakeMastodon(), [make_interaction("f1", make_author("alice@m.example"), "follow")]
+        )
         recipient = campaign.recipient_ids
         order = self._order(self.alice)
         self._apply(order, recipient.coupon_id.code)
@@ -565,17 +501,14 @@ class TestCampaign(CampaignCase):
     def test_trigger_refuses_accounts_without_followers(self):
         campaign = self._campaign(audience="trigger", trigger_kind="follow", min_followers=10)
         connector = FakeMastodon()
-        puppet = author("puppet@m.example")  # the network does not say: 0
-        real = Author(
-            network=Network.MASTODON,
-            external_id="real@m.example",
-            handle="real@m.example",
-            display_name="Real Person",
-            followers_count=120,
-        )
+        puppet = make_author("puppet@m.example")  # the network does not say: 0
+        real = make_author("real@m.example", display_name="Real Person", followers_count=120)
         self._sync(
             connector,
-            [item("f1", puppet, Kind.FOLLOW), item("f2", real, Kind.FOLLOW, minutes=1)],
+            [
+                make_interaction("f1", puppet, "follow"),
+                make_interaction("f2", real, "follow", minutes=1),
+            ],
         )
         self.assertEqual(campaign.recipient_ids.partner_id.mapped("name"), ["Real Person"])
         self.assertFalse(
@@ -593,9 +526,12 @@ class TestCampaign(CampaignCase):
         connector = FakeMastodon()
         self._sync(
             connector,
-            [item(f"f{n}", author(f"new{n}@m.example"), Kind.FOLLOW, minutes=n) for n in range(5)]
+            [
+                make_interaction(f"f{n}", make_author(f"new{n}@m.example"), "follow", minutes=n)
+                for n in range(5)
+            ]
             # a known contact is not a new one: still rewarded
-            + [item("fa", author("alice@m.example"), Kind.FOLLOW, minutes=9)],
+            + [make_interaction("fa", make_author("alice@m.example"), "follow", minutes=9)],
         )
         self.assertEqual(len(campaign.recipient_ids), 3)
         self.assertIn(self.alice, campaign.recipient_ids.partner_id)

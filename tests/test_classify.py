@@ -12,35 +12,31 @@ from odoo.tests.common import TransactionCase
 from ..social_crm_module import sentiment
 from ..social_crm_module.interaction import Author, Interaction, Kind, Network, Page
 from ..social_crm_module.testing import FakeServer
+from .common import SocialCrmCase, make_author, make_interaction, make_page
 
 
 @tagged("post_install", "-at_install")
-class TestClassify(TransactionCase):
+class TestClassify(SocialCrmCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.account = cls.env["social.crm.account"].create(
-            {"name": "Brand", "network": "mastodon", "base_url": "https://m.example"}
-        )
-        who = Author(network=Network.MASTODON, external_id="a@m.example", handle="a@m.example")
+        cls.account = cls.make_account()
+        who = make_author("a@m.example")
         texts = {
             "love": "I absolutely love this desk, the best thing in my office!",
             "broken": "My order arrived broken and support never answered. Terrible.",
             "question": "Do you ship to Canada?",
             "like": "",
         }
-        cls.page = Page(
-            items=tuple(
-                Interaction(
-                    network=Network.MASTODON,
-                    external_id=key,
-                    author=who,
-                    text=text,
-                    kind=Kind.LIKE if not text else Kind.MENTION,
-                    created_at=datetime(2026, 11, 1, tzinfo=timezone.utc),
-                )
-                for key, text in texts.items()
+        cls.page = make_page(
+            make_interaction(
+                key,
+                who,
+                "like" if not text else "mention",
+                text=text,
+                created_at=datetime(2026, 11, 1, tzinfo=timezone.utc),
             )
+            for key, text in texts.items()
         )
 
     def _get(self, external_id):

@@ -1,35 +1,29 @@
 from datetime import datetime, timezone
 
 from odoo.tests import tagged
-from odoo.tests.common import TransactionCase
 
-from ..social_crm_module.interaction import Author, Interaction, Kind, Network, Page
+from .common import SocialCrmCase, make_author, make_interaction, make_page
 
 
 @tagged("post_install", "-at_install")
-class TestIdentityReview(TransactionCase):
+class TestIdentityReview(SocialCrmCase):
     """A same-name suggestion shows nothing on the contact until a person confirms it."""
 
     def test_suggestion_is_invisible_until_confirmed_then_history_follows(self):
-        account = self.env["social.crm.account"].create(
-            {"name": "Brand", "network": "x", "base_url": "https://api.x.example"}
-        )
+        account = self.make_account(network="x", base_url="https://api.x.example")
         grace = self.env["res.partner"].create({"name": "Grace Hopper"})
-        who = Author(
-            network=Network.X, external_id="42", handle="ghopper", display_name="Grace Hopper"
-        )
-        items = tuple(
-            Interaction(
-                network=Network.X,
-                external_id=str(n),
-                kind=Kind.MENTION,
-                author=who,
-                created_at=datetime(2026, 11, n, tzinfo=timezone.utc),
-                text=f"tweet {n}",
+        who = make_author("ghopper", "x", external_id="42", display_name="Grace Hopper")
+        interactions = account._ingest_page(
+            make_page(
+                make_interaction(
+                    str(n),
+                    who,
+                    created_at=datetime(2026, 11, n, tzinfo=timezone.utc),
+                    text=f"tweet {n}",
+                )
+                for n in (1, 2)
             )
-            for n in (1, 2)
         )
-        interactions = account._ingest_page(Page(items=items))
         identity = interactions.identity_id
         self.assertEqual((identity.partner_id, identity.link_state), (grace, "suggested"))
         self.assertFalse(interactions.partner_id)
@@ -63,24 +57,13 @@ class TestIdentityReview(TransactionCase):
         )
 
     def test_rejecting_a_suggestion_leaves_the_contact_untouched(self):
-        account = self.env["social.crm.account"].create(
-            {"name": "Brand", "network": "x", "base_url": "https://api.x.example"}
-        )
+        account = self.make_account(network="x", base_url="https://api.x.example")
         ada = self.env["res.partner"].create({"name": "Ada Lovelace"})
-        who = Author(network=Network.X, external_id="43", handle="ada", display_name="Ada Lovelace")
-        interaction = account._ingest_page(
-            Page(
-                items=(
-                    Interaction(
-                        network=Network.X,
-                        external_id="t1",
-                        kind=Kind.LIKE,
-                        author=who,
-                        created_at=datetime(2026, 11, 3, tzinfo=timezone.utc),
-                    ),
-                )
-            )
+        who = make_author("ada", "x", external_id="43", display_name="Ada Lovelace")
+        liked = make_interaction(
+            "t1", who, "like", created_at=datetime(2026, 11, 3, tzinfo=timezone.utc)
         )
+        interaction = account._ingest_page(make_page([liked]))
         interaction.identity_id.action_reject()
         self.assertFalse(interaction.partner_id)
         self.assertEqual(ada.social_interaction_count, 0)
@@ -88,7 +71,7 @@ class TestIdentityReview(TransactionCase):
 
 
 @tagged("post_install", "-at_install")
-class TestConversationSuggestions(TransactionCase):
+class TestConversationSuggestions(SocialCrmCase):
     """A person gives an email address or a phone number in a private message:
     their identity is suggested for that contact, never linked before staff confirm
     (Meta exposes no email; issue 13)."""
@@ -96,9 +79,7 @@ class TestConversationSuggestions(TransactionCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.account = cls.env["social.crm.account"].create(
-            {"name": "Brand", "network": "mastodon", "base_url": "https://m.example"}
-        )
+        cls.account = cls.make_account()
         Partner = cls.env["res.partner"]
         cls.ann = Partner.create({"name": "Ann Person", "email": "Ann@Shop.example"})
         cls.bob = Partner.create({"name": "Bob Person", "phone": "+1 (555) 010-2030"})
@@ -108,17 +89,10 @@ class TestConversationSuggestions(TransactionCase):
         )
 
     def _dm(self, external_id, handle, text):
-        who = Author(network=Network.MASTODON, external_id=handle, handle=handle)
-        item = Interaction(
-            network=Network.MASTODON,
-            external_id=external_id,
-            kind=Kind.DM,
-            author=who,
-            created_at=datetime(2026, 11, 30, tzinfo=timezone.utc),
-            text=text,
-            reply_ref=external_id,
+        item = make_interaction(
+            external_id, make_author(handle), "dm", text=text, reply_ref=external_id
         )
-        (row,) = self.account._ingest_page(Page(items=(item,)))
+        (row,) = self.account._ingest_page(make_page([item]))
         return row
 
     def test_an_email_or_phone_given_in_a_dm_is_a_suggestion(self):

@@ -1,46 +1,31 @@
 from datetime import datetime, timedelta, timezone
 
 from odoo.tests import tagged
-from odoo.tests.common import TransactionCase
 
-from ..social_crm_module.interaction import Author, Interaction, Kind, Network, Page
+from ..social_crm_module.interaction import Page
+from .common import SocialCrmCase, make_author, make_interaction
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
 
 
-def author(n, **kw):
-    values = {
-        "network": Network.MASTODON,
-        "external_id": f"user{n}@m.example",
-        "handle": f"user{n}@m.example",
-        "display_name": f"User {n}",
-        "followers_count": 10 * n,
-    }
-    values.update(kw)
-    return Author(**values)
+def author(n, **values):
+    """Person number ``n``: ``user{n}@m.example``, ten followers a number."""
+    values = {"display_name": f"User {n}", "followers_count": 10 * n, **values}
+    return make_author(f"user{n}@m.example", **values)
 
 
-def item(n, who, kind=Kind.MENTION, text="hello brand", **kw):
-    return Interaction(
-        network=Network.MASTODON,
-        external_id=f"n{n}",
-        kind=kind,
-        author=who,
-        created_at=NOW - timedelta(minutes=n),
-        text=text,
-        url=kw.pop("url", f"https://m.example/@x/{n}"),
-        **kw,
-    )
+def item(n, who, kind="mention", text="hello brand", **values):
+    """Interaction number ``n``, ``n`` minutes before NOW (n1 is the newest)."""
+    values.setdefault("url", f"https://m.example/@x/{n}")
+    return make_interaction(f"n{n}", who, kind, n, now=NOW, text=text, **values)
 
 
 @tagged("post_install", "-at_install")
-class TestIngest(TransactionCase):
+class TestIngest(SocialCrmCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.account = cls.env["social.crm.account"].create(
-            {"name": "Brand", "network": "mastodon", "base_url": "https://m.example"}
-        )
+        cls.account = cls.make_account()
         cls.alice = cls.env["res.partner"].create(
             {
                 "name": "Alice Martin",
@@ -48,16 +33,7 @@ class TestIngest(TransactionCase):
                 "website": "https://alice.example",
             }
         )
-        cls.alice_identity = cls.env["social.crm.identity"].create(
-            {
-                "network": "mastodon",
-                "external_id": "user1@m.example",
-                "handle": "user1@m.example",
-                "partner_id": cls.alice.id,
-                "link_state": "confirmed",
-                "match_reason": "manual",
-            }
-        )
+        cls.alice_identity = cls.make_identity(cls.alice, "user1@m.example")
         cls.subtype = cls.env.ref("social_crm_module.mt_social_interaction")
 
     def _notes(self, partner):

@@ -30,7 +30,7 @@ VERIFY = "test-verify-token"
 NOW = datetime(2025, 6, 1, tzinfo=timezone.utc)
 V = "/v21.0"
 WEBHOOK = "/social_crm/meta/webhook"
-QUEUE = "odoo.addons.social_crm_module.models.social_crm_queue.SocialCrmQueue._queue_available"
+QUEUE = "odoo.addons.social_crm_module.models.social_crm_dispatch.SocialCrmDispatch._as_jobs"
 
 
 def load(name):

@@ -1,34 +1,24 @@
 from datetime import datetime, timedelta, timezone
-from unittest.mock import patch
 
 from odoo.exceptions import AccessError
 from odoo.tests import new_test_user, tagged
-from odoo.tests.common import TransactionCase
 
-from ..social_crm_module.interaction import Author, Interaction, Kind, Network, Page
+from .common import SocialCrmCase, make_author, make_interaction, make_page
 
 
 @tagged("post_install", "-at_install")
-class TestPrivacy(TransactionCase):
+class TestPrivacy(SocialCrmCase):
+    # tracking stays on: erasure must reach tracking values too
+    social_crm_context = {}
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.account = cls.env["social.crm.account"].create(
-            {"name": "Brand", "network": "mastodon", "base_url": "https://m.example"}
-        )
+        cls.account = cls.make_account()
         cls.erin = cls.env["res.partner"].create({"name": "Erin Erase"})
         cls.other = cls.env["res.partner"].create({"name": "Olga Other"})
         for partner, handle in ((cls.erin, "erin@m.example"), (cls.other, "olga@m.example")):
-            cls.env["social.crm.identity"].create(
-                {
-                    "network": "mastodon",
-                    "external_id": handle,
-                    "handle": handle,
-                    "partner_id": partner.id,
-                    "link_state": "confirmed",
-                    "match_reason": "manual",
-                }
-            )
+            cls.make_identity(partner, handle)
         # an identity someone said is NOT Erin keeps that memory until she is erased
         cls.env["social.crm.identity"].create(
             {
@@ -41,18 +31,15 @@ class TestPrivacy(TransactionCase):
         now = datetime.now(timezone.utc)
         items = []
         for n, handle in enumerate(["erin@m.example"] * 3 + ["olga@m.example"] * 2):
-            who = Author(network=Network.MASTODON, external_id=handle, handle=handle)
             items.append(
-                Interaction(
-                    network=Network.MASTODON,
-                    external_id=f"e{n}",
-                    author=who,
-                    kind=Kind.MENTION,
-                    text=f"post {n} by {handle}",
+                make_interaction(
+                    f"e{n}",
+                    make_author(handle),
                     created_at=now - timedelta(days=100 * (n % 2)),
+                    text=f"post {n} by {handle}",
                 )
             )
-        cls.account._ingest_page(Page(items=tuple(items)))
+        cls.account._ingest_page(make_page(items))
         cls.env["res.partner"]._advocate_recompute()
         cls.manager = new_test_user(
             cls.env,
@@ -115,28 +102,14 @@ class TestPrivacy(TransactionCase):
         """Her question became a to-do (marked done: its summary and note are in the
         chatter), her buying signal a lead: after erasure no message, to-do, lead or
         tracking value anywhere still holds her handle or her words."""
-        who = Author(
-            network=Network.MASTODON, external_id="erin@m.example", handle="erin@m.example"
-        )
+        who = make_author("erin@m.example")
         now = datetime.now(timezone.utc)
         posts = {
             "eq": "Do you ship to Canada? How long does it take?",
             "ep": "Where can I buy the standing desk? I want to order two.",
         }
         self.account._ingest_page(
-            Page(
-                items=tuple(
-                    Interaction(
-                        network=Network.MASTODON,
-                        external_id=key,
-                        author=who,
-                        kind=Kind.MENTION,
-                        text=text,
-                        created_at=now,
-                    )
-                    for key, text in posts.items()
-                )
-            )
+            make_page(make_interaction(key, who, now=now, text=text) for key, text in posts.items())
         )
         todo = self.erin.activity_ids
         self.assertEqual(len(todo), 1)
@@ -205,27 +178,10 @@ class TestPrivacy(TransactionCase):
     # -- issue 11, finding 9: what erase finds by links, and what it keeps out ------
 
     def _post(self, handle, external_id, text, display_name=""):
-        who = Author(
-            network=Network.MASTODON,
-            external_id=handle,
-            handle=handle,
-            display_name=display_name or handle,
-        )
-        return self.account._ingest_page(
-            Page(
-                items=(
-                    Interaction(
-                        network=Network.MASTODON,
-                        external_id=external_id,
-                        author=who,
-                        kind=Kind.MENTION,
-                        text=text,
-                        created_at=datetime.now(timezone.utc),
-                        reply_ref=external_id,
-                    ),
-                )
-            )
-        )
+        who = make_author(handle, display_name=display_name or handle)
+        now = datetime.now(timezone.utc)
+        item = make_interaction(external_id, who, now=now, text=text, reply_ref=external_id)
+        return self.account._ingest_page(make_page([item]))
 
     def test_erase_finds_done_todos_by_link_not_by_their_text(self):
         """Her to-do's summary was edited before it was marked done (the handle is
@@ -234,15 +190,7 @@ class TestPrivacy(TransactionCase):
         erin_identity = self.env["social.crm.identity"].search([("partner_id", "=", self.erin.id)])
         erin_identity.handle = "e_n@m.example"
         enzo = self.env["res.partner"].create({"name": "Enzo"})
-        self.env["social.crm.identity"].create(
-            {
-                "network": "mastodon",
-                "external_id": "ern@m.example",
-                "handle": "ern@m.example",
-                "partner_id": enzo.id,
-                "link_state": "confirmed",
-            }
-        )
+        self.make_identity(enzo, "ern@m.example")
         self._post("erin@m.example", "q-erin", "Do you ship to Peru? How long does it take?")
         self._post("ern@m.example", "q-enzo", "Do you ship to Chile? How long does it take?")
         mine, his = self.erin.activity_ids, enzo.activity_ids
@@ -267,7 +215,7 @@ class TestPrivacy(TransactionCase):
 
         post = self._post("stranger@m.example", "s1", "Nice shoes")
         self.assertFalse(post.partner_id)
-        with patch.object(type(self.account), "_get_connector", lambda account: Fake()):
+        with self.seam(Fake()):
             post.action_like()
         notes = self.account.message_ids.filtered(lambda m: "Liked on" in (m.body or ""))
         self.assertEqual(len(notes), 1)

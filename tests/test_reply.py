@@ -1,15 +1,11 @@
-from datetime import datetime, timedelta, timezone
-from unittest.mock import patch
+from datetime import timedelta
 
 from odoo.exceptions import UserError
 from odoo.tests import Form, new_test_user, tagged
-from odoo.tests.common import TransactionCase
 
 from ..social_crm_module.errors import AuthError, NotFound, RateLimited, TransientError
-from ..social_crm_module.interaction import Author, Interaction, Kind, Network, Page
+from .common import NOW, SocialCrmCase, make_author, make_interaction, make_page
 from .test_campaign import FakeMastodon
-
-NOW = datetime.now(timezone.utc).replace(microsecond=0)
 
 
 class Recording(FakeMastodon):
@@ -28,45 +24,25 @@ class Recording(FakeMastodon):
 
 
 @tagged("post_install", "-at_install")
-class TestReply(TransactionCase):
+class TestReply(SocialCrmCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.account = cls.env["social.crm.account"].create(
-            {"name": "Brand", "network": "mastodon", "base_url": "https://brand.example"}
-        )
+        cls.account = cls.make_account(base_url="https://brand.example")
         cls.mia = cls.env["res.partner"].create({"name": "Mia Mention"})
-        cls.env["social.crm.identity"].create(
-            {
-                "network": "mastodon",
-                "external_id": "mia@m.example",
-                "handle": "mia@m.example",
-                "partner_id": cls.mia.id,
-                "link_state": "confirmed",
-                "match_reason": "manual",
-            }
-        )
-        who = Author(network=Network.MASTODON, external_id="mia@m.example", handle="mia@m.example")
+        cls.make_identity(cls.mia, "mia@m.example")
+        who = make_author("mia@m.example")
         items = (
-            Interaction(
-                network=Network.MASTODON,
-                external_id="s1",
-                kind=Kind.MENTION,
-                author=who,
-                created_at=NOW,
+            make_interaction(
+                "s1",
+                who,
                 text="Where is my order?",
                 url="https://m.example/@mia/s1",
                 reply_ref="s1",
             ),
-            Interaction(
-                network=Network.MASTODON,
-                external_id="f1",
-                kind=Kind.FOLLOW,
-                author=who,
-                created_at=NOW - timedelta(minutes=1),
-            ),
+            make_interaction("f1", who, "follow", 1),
         )
-        interactions = cls.account._ingest_page(Page(items=items))
+        interactions = cls.account._ingest_page(make_page(items))
         cls.mention = interactions.filtered(lambda i: i.kind == "mention")
         cls.follow = interactions.filtered(lambda i: i.kind == "follow")
         cls.salesman = new_test_user(
@@ -74,11 +50,6 @@ class TestReply(TransactionCase):
         )
         # answering as the brand is a right an administrator grants sales staff
         cls.account.answer_user_ids = [(4, cls.salesman.id)]
-
-    def _seam(self, connector):
-        return patch.object(
-            type(self.env["social.crm.account"]), "_get_connector", lambda account: connector
-        )
 
     def _compose(self, text, user=None):
         env = self.env(user=user) if user else self.env
@@ -94,7 +65,7 @@ class TestReply(TransactionCase):
         connector = Recording()
         wizard = self._compose("Sorry Mia, it ships today!", user=self.salesman)
         self.assertEqual((wizard.max_length, wizard.text_length), (500, 26))
-        with self._seam(connector):
+        with self.seam(connector):
             wizard.action_send()
         self.assertEqual(connector.replies, [("s1", "Sorry Mia, it ships today!")])
         self.assertEqual(self.mention.answered_by_id, self.salesman)
@@ -116,7 +87,7 @@ class TestReply(TransactionCase):
             with self.subTest(error=type(error).__name__):
                 wizard = self._compose("Hello")
                 with (
-                    self._seam(Recording(errors=[error])),
+                    self.seam(Recording(errors=[error])),
                     self.assertRaisesRegex(UserError, message),
                 ):
                     wizard.action_send()
@@ -127,7 +98,7 @@ class TestReply(TransactionCase):
         connector = Recording()
         wizard = self._compose("x" * 501)
         self.assertTrue(wizard.too_long)
-        with self._seam(connector), self.assertRaisesRegex(UserError, "accepts 500 characters"):
+        with self.seam(connector), self.assertRaisesRegex(UserError, "accepts 500 characters"):
             wizard.action_send()
         self.assertEqual(connector.replies, [])
 
@@ -138,7 +109,7 @@ class TestReply(TransactionCase):
         self.assertEqual(wizard.text_length, len("Track it here: ") + 23)
         self.assertFalse(wizard.too_long)
         connector = Recording()
-        with self._seam(connector):
+        with self.seam(connector):
             wizard.action_send()
         self.assertEqual(len(connector.replies), 1)
 
@@ -148,39 +119,26 @@ class TestReply(TransactionCase):
             self.follow.action_open_reply()
 
     def test_a_direct_message_is_answered_not_liked(self):
-        who = Author(network=Network.MASTODON, external_id="mia@m.example", handle="mia@m.example")
-        dm = self.account._ingest_page(
-            Page(
-                items=(
-                    Interaction(
-                        network=Network.MASTODON,
-                        external_id="d1",
-                        kind=Kind.DM,
-                        author=who,
-                        created_at=NOW,
-                        text="Can you check my invoice?",
-                        reply_ref="d1",
-                    ),
-                )
-            )
-        )
+        who = make_author("mia@m.example")
+        item = make_interaction("d1", who, "dm", text="Can you check my invoice?", reply_ref="d1")
+        dm = self.account._ingest_page(make_page([item]))
         self.assertEqual((dm.can_answer, dm.can_react), (True, False))
         connector = Recording()
-        with self._seam(connector), self.assertRaisesRegex(UserError, "not liked or reposted"):
+        with self.seam(connector), self.assertRaisesRegex(UserError, "not liked or reposted"):
             dm.action_like()
         self.assertEqual(connector.likes, [])
         self.assertFalse(dm.liked_at)
 
     def test_like_and_repost_once(self):
         connector = Recording()
-        with self._seam(connector):
+        with self.seam(connector):
             self.mention.action_like()
             self.mention.action_repost()
             with self.assertRaisesRegex(UserError, "Already done"):
                 self.mention.action_like()
         self.assertEqual((connector.likes, connector.reposts), (["s1"], ["s1"]))
         self.assertTrue(self.mention.liked_at and self.mention.reposted_at)
-        with self._seam(Recording(errors=[NotFound("gone")])):
+        with self.seam(Recording(errors=[NotFound("gone")])):
             self.mention.reposted_at = False
             with self.assertRaisesRegex(UserError, "The post is gone"):
                 self.mention.action_repost()
@@ -189,7 +147,7 @@ class TestReply(TransactionCase):
     def test_no_dm_to_opted_out_people(self):
         identity = self.mention.identity_id
         connector = Recording()
-        with self._seam(connector):
+        with self.seam(connector):
             self.account._social_crm_send_dm(identity, "Hi there")
             self.mia.social_opt_out = True
             with self.assertRaisesRegex(UserError, "opted out"):
@@ -216,20 +174,11 @@ class TestReply(TransactionCase):
 
     def test_recent_interactions_latest_first_in_one_query(self):
         """The Social tab's latest ten, for a whole list of contacts at once."""
-        who = Author(network=Network.MASTODON, external_id="mia@m.example", handle="mia@m.example")
+        who = make_author("mia@m.example")
         self.account._ingest_page(
-            Page(
-                items=tuple(
-                    Interaction(
-                        network=Network.MASTODON,
-                        external_id=f"old{n}",
-                        kind=Kind.MENTION,
-                        author=who,
-                        created_at=NOW - timedelta(days=1, minutes=n),
-                        text=f"older {n}",
-                    )
-                    for n in range(12)
-                )
+            make_page(
+                make_interaction(f"old{n}", who, minutes=24 * 60 + n, text=f"older {n}")
+                for n in range(12)
             )
         )
         everyone = self.env["res.partner"].search([("social_interaction_ids", "!=", False)])

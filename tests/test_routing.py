@@ -1,52 +1,31 @@
 from datetime import datetime, timezone
 
 from odoo.tests import tagged
-from odoo.tests.common import TransactionCase
 
-from ..social_crm_module.interaction import Author, Interaction, Kind, Network, Page
+from .common import SocialCrmCase, make_author, make_interaction, make_page
 
 
 @tagged("post_install", "-at_install")
-class TestRouting(TransactionCase):
+class TestRouting(SocialCrmCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.account = cls.env["social.crm.account"].create(
-            {"name": "Brand", "network": "mastodon", "base_url": "https://m.example"}
-        )
+        cls.account = cls.make_account()
         cls.seller = cls.env.ref("base.user_demo", raise_if_not_found=False) or cls.env.user
         cls.customer = cls.env["res.partner"].create(
             {"name": "Carla Customer", "user_id": cls.seller.id}
         )
-        cls.env["social.crm.identity"].create(
-            {
-                "network": "mastodon",
-                "external_id": "carla@m.example",
-                "handle": "carla@m.example",
-                "partner_id": cls.customer.id,
-                "link_state": "confirmed",
-                "match_reason": "manual",
-            }
-        )
+        cls.make_identity(cls.customer, "carla@m.example")
 
     def _page(self, rows):
-        return Page(
-            items=tuple(
-                Interaction(
-                    network=Network.MASTODON,
-                    external_id=key,
-                    kind=Kind.MENTION,
-                    text=text,
-                    author=Author(
-                        network=Network.MASTODON,
-                        external_id=who,
-                        handle=who,
-                        display_name=who.split("@")[0].title(),
-                    ),
-                    created_at=datetime(2026, 11, 10, tzinfo=timezone.utc),
-                )
-                for key, who, text in rows
+        return make_page(
+            make_interaction(
+                key,
+                make_author(who, display_name=who.split("@")[0].title()),
+                text=text,
+                created_at=datetime(2026, 11, 10, tzinfo=timezone.utc),
             )
+            for key, who, text in rows
         )
 
     def test_each_rule_fires_once(self):

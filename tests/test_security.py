@@ -1,20 +1,18 @@
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
-from odoo.tests.common import TransactionCase
+
+from .common import SocialCrmCase
 
 
 @tagged("post_install", "-at_install")
-class TestSecurity(TransactionCase):
+class TestSecurity(SocialCrmCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.account = cls.env["social.crm.account"].create(
-            {
-                "name": "Brand on Mastodon",
-                "network": "mastodon",
-                "base_url": "https://mastodon.example",
-                "access_token": "test-token-value",
-            }
+        cls.account = cls.make_account(
+            "Brand on Mastodon",
+            base_url="https://mastodon.example",
+            access_token="test-token-value",
         )
         cls.salesman = new_test_user(
             cls.env, login="scrm_salesman", groups="sales_team.group_sale_salesman"
@@ -46,7 +44,7 @@ class TestSecurity(TransactionCase):
 
 
 @tagged("post_install", "-at_install")
-class TestCampaignRights(TransactionCase):
+class TestCampaignRights(SocialCrmCase):
     """What a Social CRM user may do with campaigns and coupons, and what only a
     manager may (issue 11, finding 4), plus the company walls of finding 15."""
 

@@ -1,30 +1,24 @@
 from datetime import datetime, timedelta, timezone
-from unittest.mock import patch
 
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged
-from odoo.tests.common import TransactionCase
 from odoo.tools import mute_logger
 
+from ..social_crm_module import registry
 from ..social_crm_module.errors import AuthError, PayloadError, RateLimited, TransientError
-from ..social_crm_module.interaction import Author, Interaction, Kind, Network, Page
+from ..social_crm_module.interaction import Page
+from .common import SocialCrmCase, make_author, make_interaction, make_page
 
 SYNC_LOGGER = "odoo.addons.social_crm_module.models.social_crm_account"
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
 
 
 def page(start, count, cursor, has_more=False):
-    who = Author(network=Network.MASTODON, external_id="fan@m.example", handle="fan@m.example")
-    return Page(
-        items=tuple(
-            Interaction(
-                network=Network.MASTODON,
-                external_id=f"n{n}",
-                kind=Kind.MENTION,
-                author=who,
-                created_at=NOW - timedelta(minutes=n),
-                text=f"post {n}",
-            )
+    """Mentions n{start}.. by one fan, one a minute back from NOW."""
+    who = make_author("fan@m.example")
+    return make_page(
+        (
+            make_interaction(f"n{n}", who, minutes=n, now=NOW, text=f"post {n}")
             for n in range(start, start + count)
         ),
         cursor=cursor,
@@ -48,44 +42,24 @@ class FakeConnector:
         return step
 
     def check(self):
-        return Author(network=Network.MASTODON, external_id="brand", handle="brand@m.example")
+        return make_author("brand@m.example", external_id="brand")
 
 
 @tagged("post_install", "-at_install")
-class TestSync(TransactionCase):
+class TestSync(SocialCrmCase):
+    # tracking stays on (as it is for people)
+    social_crm_context = {"social_crm_inline": True}
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        # the cron runs its units now, even where queue_job is installed
-        cls.env = cls.env(context=dict(cls.env.context, social_crm_inline=True))
-        Account = cls.env["social.crm.account"]
-        cls.ok = Account.create(
-            {
-                "name": "ok",
-                "network": "mastodon",
-                "base_url": "https://a.example",
-                "state": "connected",
-            }
-        )
-        cls.bad = Account.create(
-            {
-                "name": "bad",
-                "network": "mastodon",
-                "base_url": "https://b.example",
-                "state": "connected",
-            }
-        )
+        cls.ok = cls.make_account("ok", base_url="https://a.example", state="connected")
+        cls.bad = cls.make_account("bad", base_url="https://b.example", state="connected")
         cls.connectors = {}
 
     def _seam(self, scripts):
         connectors = {account: FakeConnector(script) for account, script in scripts.items()}
-
-        def get_connector(account):
-            return connectors[account]
-
-        return patch.object(
-            type(self.env["social.crm.account"]), "_get_connector", get_connector
-        ), connectors
+        return self.seam(connectors), connectors
 
     def test_cron_walks_pages_and_stores_the_cursor(self):
         seam, connectors = self._seam(
@@ -176,9 +150,7 @@ class TestSync(TransactionCase):
                 "session_access_jwt": "fake-old-access",
             }
         )
-        with patch.object(
-            type(self.env["social.crm.account"]), "_get_connector", lambda account: Refreshing({})
-        ):
+        with self.seam(Refreshing({})):
             bsky._sync()
         self.assertEqual(bsky.sudo().session_access_jwt, "fake-new-access")
         self.assertIn("RateLimited", bsky.last_error)
@@ -190,7 +162,7 @@ class TestSync(TransactionCase):
             made.append(account)
             return FakeConnector({None: page(0, 2, "a", has_more=True), "a": page(2, 2, "b")})
 
-        with patch.object(type(self.env["social.crm.account"]), "_get_connector", get_connector):
+        with self.seam(get_connector):
             self.ok._sync()
         self.assertEqual(made, [self.ok])
         self.assertEqual(self.ok.cursor, "b")
@@ -219,6 +191,18 @@ class TestSync(TransactionCase):
         seam, _c = self._seam({self.bad: {None: AuthError("HTTP 401")}})
         with seam, self.assertRaisesRegex(UserError, "AuthError"):
             self.bad.action_sync_now()
+
+    def test_each_network_sets_only_options_its_connector_reads(self):
+        Account = self.env["social.crm.account"]
+        codes = [code for code, _label in Account._fields["network"].selection]
+        self.assertTrue({"x", "mastodon", "bluesky", "feed"} <= set(codes))
+        for code in codes:
+            account = Account.new({"network": code, "login": "12345", "search_query": "#brand"})
+            with self.subTest(network=code):
+                options = account._social_crm_options()
+                self.assertLessEqual(set(options), set(registry.get(code).option_keys))
+        x = Account.new({"network": "x", "login": "12345", "search_query": "#brand"})
+        self.assertEqual(x._social_crm_options(), {"user_id": "12345", "query": "#brand"})
 
     def test_paste_a_profile_url(self):
         partner = self.env["res.partner"].create({"name": "Pasted"})

@@ -7,12 +7,11 @@ queue_job the same units become jobs: test_queue_job.py.
 """
 
 from contextlib import contextmanager
-from unittest.mock import patch
 
 from odoo.exceptions import UserError
 from odoo.tests import tagged
-from odoo.tests.common import TransactionCase
 
+from .common import SocialCrmCase
 from .test_sync import FakeConnector, page
 
 
@@ -32,30 +31,28 @@ def held_by_another_worker(env, record):
 
 
 @tagged("post_install", "-at_install")
-class TestWorkers(TransactionCase):
+class TestWorkers(SocialCrmCase):
+    # no inline run: under queue_job the units must become jobs
+    social_crm_context = {}
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         # a demo account: committed at install, so a second connection can lock it
         cls.account = cls.env.ref("social_crm_module.demo_account_mastodon")
 
-    def _seam(self, connector):
-        return patch.object(
-            type(self.env["social.crm.account"]), "_get_connector", lambda account: connector
-        )
-
     def test_an_account_another_worker_holds_is_left_to_it(self):
         # a write that waits for the other worker's lock fails instead of hanging
         self.env.cr.execute("SET LOCAL lock_timeout = '3s'")
         cursor = self.account.cursor or None
         connector = FakeConnector({cursor: page(0, 3, "p1")})
-        with self._seam(connector), held_by_another_worker(self.env, self.account):
+        with self.seam(connector), held_by_another_worker(self.env, self.account):
             self.assertEqual(self.account._sync(), (0, 0))
             with self.assertRaisesRegex(UserError, "being synced right now"):
                 self.account.action_sync_now()
         self.assertEqual(connector.calls, [], "the network was not asked")
         # once the other worker is done, the account syncs from the stored cursor
-        with self._seam(connector):
+        with self.seam(connector):
             self.assertEqual(self.account._sync(), (1, 3))
         self.assertEqual(connector.calls, [cursor])
         self.assertEqual(self.account.cursor, "p1")

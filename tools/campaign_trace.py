@@ -11,13 +11,8 @@ from datetime import datetime, timezone
 from unittest.mock import patch
 
 from odoo.addons.social_crm_module.social_crm_module.connectors.base import Connector
-from odoo.addons.social_crm_module.social_crm_module.interaction import (
-    Author,
-    Interaction,
-    Kind,
-    Network,
-    Page,
-)
+from odoo.addons.social_crm_module.social_crm_module.interaction import Network, Page
+from odoo.addons.social_crm_module.social_crm_module.testing import make_author, make_interaction
 
 
 class Fake(Connector):
@@ -25,33 +20,20 @@ class Fake(Connector):
     sent = []
 
     def fetch(self, cursor=None):
-        who = Author(
-            network=Network.MASTODON,
-            external_id="114000000000999",
-            handle="lena@fosstodon.example",
-            display_name="Lena Trace",
+        who = make_author(
+            "lena@fosstodon.example", external_id="114000000000999", display_name="Lena Trace"
         )
-        return Page(
-            items=(
-                Interaction(
-                    network=Network.MASTODON,
-                    external_id="notif-trace-1",
-                    kind=Kind.FOLLOW,
-                    author=who,
-                    created_at=datetime.now(timezone.utc),
-                ),
-            ),
-            cursor="c-trace",
-        )
+        now = datetime.now(timezone.utc)
+        follow = make_interaction("notif-trace-1", who, "follow", now=now)
+        return Page(items=(follow,), cursor="c-trace")
 
     def send_dm(self, author_id, text):
         Fake.sent.append((author_id, text))
-        return Interaction(
-            network=Network.MASTODON,
-            external_id="dm-1",
-            kind=Kind.DM,
-            author=Author(network=Network.MASTODON, external_id="brand", handle="brand"),
-            created_at=datetime.now(timezone.utc),
+        return make_interaction(
+            "dm-1",
+            make_author("brand"),
+            "dm",
+            now=datetime.now(timezone.utc),
             text=text,
             url="https://mastodon.example.social/@yourcompany/dm-1",
         )

@@ -52,7 +52,8 @@ class Connector:
     credential_keys: ClassVar[tuple[str, ...]] = ()
     #: the credential keys without which it cannot even read
     required_credentials: ClassVar[tuple[str, ...]] = ()
-    #: option keys this connector reads from ``options``
+    #: option keys this connector reads from ``options``: the command line refuses
+    #: any other, and each network's Odoo file sets no other (the suite checks it)
     option_keys: ClassVar[tuple[str, ...]] = ()
     #: the default base URL, if the network has one (then none has to be entered)
     default_base_url: ClassVar[str] = ""

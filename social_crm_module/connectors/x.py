@@ -20,9 +20,12 @@ How tweepy is tamed, without patching it:
 - **No secrets in logs.** tweepy logs request headers at DEBUG level, bearer token
   included; a filter on the ``tweepy.client`` logger redacts it.
 
-Cursor: compact JSON, one state per stream (``m`` mentions, ``s`` search)::
+Cursor: compact JSON, one state per stream (``mentions``, ``search``)::
 
-    {"m": {"since": "<id>", "next": "<pagination token>", "top": "<id>"}, "s": {...}}
+    {"mentions": {"since": "<id>", "next": "<pagination token>", "top": "<id>"}, "search": {...}}
+
+Cursors stored before the streams had these names say ``m`` and ``s``: they are
+read as ``mentions`` and ``search``, and the next cursor uses the new names.
 
 A sweep reads everything newer than ``since``, newest first, page by page with
 ``next``; ``top`` remembers the newest id seen in the sweep and becomes ``since``
@@ -91,7 +94,10 @@ EXPANSIONS = (
     "in_reply_to_user_id",
 )
 
-MENTIONS, SEARCH = "m", "s"
+#: the two streams a fetch reads, by their name in the cursor and in messages
+MENTIONS, SEARCH = "mentions", "search"
+#: the names older cursors gave them
+_OLD_STREAM_KEYS = {MENTIONS: "m", SEARCH: "s"}
 #: what X accepts as a username
 _USERNAME = re.compile(r"[a-z0-9_]{1,15}")
 #: first path segments on x.com / twitter.com that are pages, not people
@@ -368,7 +374,7 @@ class XConnector(Connector):
                     raise ConnectorError(str(exc)) from exc.__cause__
                 problems.append(str(exc))
                 continue
-            data, users, tweets = _unpack(body, _STREAM_NAMES[stream])
+            data, users, tweets = _unpack(body, stream)
             for raw in data:
                 try:
                     item = self._interaction(raw, users, tweets, stream, problems)
@@ -380,8 +386,8 @@ class XConnector(Connector):
                     found[item.external_id] = item
             if not data and body.get("errors"):
                 if "meta" not in body and _about_user(body):
-                    raise NotFound(f"x: {_STREAM_NAMES[stream]}:{_errors_note(body)}")
-                problems.append(f"{_STREAM_NAMES[stream]}:{_errors_note(body)}")
+                    raise NotFound(f"x: {stream}:{_errors_note(body)}")
+                problems.append(f"{stream}:{_errors_note(body)}")
             _advance(st, body, data)
             if stream == SEARCH:
                 st["q"] = self.query
@@ -621,9 +627,6 @@ def _recover(st: dict[str, str], message: str) -> bool:
     return False
 
 
-_STREAM_NAMES = {MENTIONS: "mentions", SEARCH: "search"}
-
-
 def _http_error(what: str, exc: tweepy.HTTPException) -> ConnectorError:
     """tweepy's HTTP errors as ours (tweepy has already refused to sleep on 429)."""
     message = _message(what, exc)
@@ -743,7 +746,7 @@ def _load_cursor(cursor: str | None) -> dict[str, dict[str, str]]:
         raise ConnectorError("x: the cursor is not one this connector wrote")
     state: dict[str, dict[str, str]] = {}
     for stream in (MENTIONS, SEARCH):
-        value = raw.get(stream)
+        value = raw.get(stream, raw.get(_OLD_STREAM_KEYS[stream]))
         if value is None:
             continue
         if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):

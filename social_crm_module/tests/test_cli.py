@@ -198,6 +198,10 @@ def test_payload_errors_exit_6(server, name):
         (("fetch", "--network", "myspace"), ""),
         (("fetch", "--network", "feed", "--base-url", "ftp://x"), "http(s)"),
         (("fetch", "--network", "feed", "--option", "novalue"), "KEY=VALUE"),
+        (
+            ("fetch", "--network", "feed", "--option", "knd=comment"),
+            "unknown feed option 'knd' (known: kind, limit)",
+        ),
         (("fetch", "--config", "/nonexistent/scrm.json"), "cannot read the config file"),
         (
             ("fetch", "--network", "feed", "--base-url", "http://127.0.0.1:9/", "--max-pages", "0"),
@@ -232,3 +236,11 @@ def test_python_dash_m_entry_point(server):
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["external_id"] == "yt:video:aBcDeFgHiJk"
     assert "cursor: {" in result.stderr
+
+
+def test_an_unknown_option_in_the_config_file_is_refused(tmp_path, capsys):
+    config = tmp_path / "scrm.json"
+    config.write_text(json.dumps({"network": "mastodon", "options": {"visibility": "private"}}))
+    code, _out, err = run("fetch", "--config", str(config))
+    assert code == 2
+    assert "unknown mastodon option 'visibility'" in err + capsys.readouterr().err

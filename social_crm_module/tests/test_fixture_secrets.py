@@ -12,7 +12,11 @@ What counts as a secret:
 The one allow-list rule: a value that starts with ``fake-`` or ``test-``, or that
 contains ``placeholder`` (any case), is a placeholder and not a secret. For a JWT
 the rule applies to its signature part. The scanner itself is tested below on
-synthetic bad strings and on placeholders, so this test can fail.
+synthetic bad strings and on placeholders, and the scan of the fixture tree on a
+copy of it with a secret planted in a new network's folder, so this test can fail.
+
+One scan for every network: it walks the whole tree, whatever the folder or the
+file type, so a network added later is covered without a line here.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import json
 import math
 import random
 import re
+import shutil
 import string
 from collections import Counter
 from dataclasses import dataclass
@@ -192,8 +197,19 @@ def scan_file(path: Path) -> list[Finding]:
     return scan_text(path.read_bytes().decode("utf-8", "replace"))
 
 
-def fixture_files() -> list[Path]:
-    return sorted(p for p in FIXTURES.rglob("*") if p.is_file())
+def fixture_files(root: Path = FIXTURES) -> list[Path]:
+    """Every file under ``root``, any folder (network), any type."""
+    return sorted(p for p in root.rglob("*") if p.is_file())
+
+
+def scan_fixtures(root: Path = FIXTURES) -> dict[str, list[Finding]]:
+    """The findings of every fixture file that has any, by its path under ``root``."""
+    findings = {str(path.relative_to(root)): scan_file(path) for path in fixture_files(root)}
+    return {name: found for name, found in findings.items() if found}
+
+
+def report(findings: dict[str, list[Finding]]) -> str:
+    return "\n".join(f"{name}: " + "; ".join(map(str, found)) for name, found in findings.items())
 
 
 # -- the scan ---------------------------------------------------------------------------
@@ -201,17 +217,23 @@ def fixture_files() -> list[Path]:
 
 def test_there_are_fixtures_to_scan():
     files = fixture_files()
-    assert len(files) > 10
+    assert len(files) > 50
     networks = {p.relative_to(FIXTURES).parts[0] for p in files}
-    assert {"x", "mastodon", "feed"} <= networks
+    assert {"x", "mastodon", "bluesky", "feed"} <= networks
+
+
+def test_no_fixture_holds_a_secret():
+    findings = scan_fixtures()
+    assert not findings, report(findings)
 
 
 @pytest.mark.parametrize(
-    "path", fixture_files(), ids=lambda p: str(p.relative_to(FIXTURES)) if p else ""
+    "path",
+    [p for p in fixture_files() if p.suffix == ".json"],
+    ids=lambda p: str(p.relative_to(FIXTURES)) if p else "",
 )
-def test_fixture_has_no_secret(path):
-    findings = scan_file(path)
-    assert not findings, f"{path.relative_to(FIXTURES)}: " + "; ".join(map(str, findings))
+def test_json_fixtures_are_valid_json(path):
+    json.loads(path.read_text())
 
 
 # -- the scanner itself -------------------------------------------------------------------
@@ -309,6 +331,23 @@ def test_allow_list_rule():
     assert not is_placeholder("real-token")
     assert not is_placeholder("s3cr3t-fake-")
     assert not is_placeholder(TOKEN)
+
+
+def test_the_secret_scan_can_fail(tmp_path):
+    """The scan above, run on a copy of the fixtures with one token planted in the
+    folder of a network that does not exist yet, reports that file and only it."""
+    root = tmp_path / "fixtures"
+    shutil.copytree(FIXTURES, root)
+    assert scan_fixtures(root) == {}  # the copy is as clean as the original
+    planted = root / "newnet" / "session.json"
+    planted.parent.mkdir()
+    planted.write_text(json.dumps({"handle": "ann", "session": TOKEN}, indent=1))
+    findings = scan_fixtures(root)
+    assert list(findings) == [str(Path("newnet", "session.json"))]
+    assert [(f.rule, f.line) for f in findings["newnet/session.json"]] == [
+        ("high-entropy token", 3)
+    ]
+    assert TOKEN not in report(findings)  # the report never repeats the secret
 
 
 def test_scan_file_flags_a_bad_fixture(tmp_path):

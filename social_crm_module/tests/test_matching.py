@@ -5,7 +5,7 @@ import socket
 import pytest
 from publicsuffixlist import PublicSuffixList
 
-from social_crm_module.interaction import Author, Network
+from social_crm_module.interaction import Network
 from social_crm_module.matching import (
     Candidate,
     Match,
@@ -16,6 +16,7 @@ from social_crm_module.matching import (
     parse_profile_url,
     site_of,
 )
+from social_crm_module.testing import make_author
 
 DID = "did:plc:abcdefghijklmnopqrstuvwx"
 
@@ -318,7 +319,7 @@ def test_bluesky_handle_on_a_hosting_suffix_proves_nothing():
 
 
 def author(network=Network.MASTODON, handle="someone@social.example", **kw):
-    return Author(network=network, external_id=kw.pop("external_id", handle), handle=handle, **kw)
+    return make_author(handle, network, **kw)
 
 
 CANDIDATES = [

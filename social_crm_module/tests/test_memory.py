@@ -8,11 +8,11 @@ import pytest
 
 from social_crm_module.connectors.base import Connector
 from social_crm_module.connectors.feed import FeedConnector
-from social_crm_module.interaction import Author, Interaction, Kind, Network, Page
-from social_crm_module.testing import FakeServer
+from social_crm_module.interaction import Interaction, Network, Page
+from social_crm_module.testing import FakeServer, make_author, make_interaction
 
 START = datetime(2026, 1, 1, tzinfo=timezone.utc)
-AUTHOR = Author(network=Network.FEED, external_id="https://example.org/u/1", handle="u1")
+AUTHOR = make_author("u1", "feed", external_id="https://example.org/u/1")
 
 
 class TrackedPage(Page):
@@ -33,11 +33,10 @@ class CountingConnector(Connector):
     def fetch(self, cursor=None):
         number = int(cursor or 0)
         items = tuple(
-            Interaction(
-                network=Network.FEED,
-                external_id=f"{number}-{i}",
-                kind=Kind.POST,
-                author=AUTHOR,
+            make_interaction(
+                f"{number}-{i}",
+                AUTHOR,
+                "post",
                 created_at=START + timedelta(seconds=number * self.size + i),
                 text="x" * 200,
             )

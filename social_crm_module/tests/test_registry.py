@@ -8,7 +8,8 @@ import pytest
 from social_crm_module import matching, registry
 from social_crm_module.connectors import connector_class
 from social_crm_module.connectors.base import Connector
-from social_crm_module.interaction import Author, Network
+from social_crm_module.interaction import Network
+from social_crm_module.testing import make_author
 
 
 @pytest.fixture
@@ -100,5 +101,7 @@ def test_what_each_network_declares(code, needs_base_url, capabilities):
 
 def test_a_feed_author_is_only_ever_a_suggestion():
     index = matching.PartnerIndex([matching.Candidate(7, "Ann Lee", "ann@shop.example")])
-    author = Author(Network.FEED, "feed:ann", "Ann Lee", "Ann Lee", email="ann@shop.example")
+    author = make_author(
+        "Ann Lee", "feed", external_id="feed:ann", display_name="Ann Lee", email="ann@shop.example"
+    )
     assert index.match(author) == matching.Match(7, matching.REASON_SAME_NAME, False)

@@ -1,12 +1,11 @@
 """One URL cleaner for every connector (issue 11, finding 16: https-only avatars)."""
 
-from datetime import datetime, timezone
-
 import pytest
 
 from social_crm_module.connectors import bluesky, feed, mastodon, x
-from social_crm_module.interaction import MAX_NAME, MAX_TEXT, Author, Interaction, Kind, Network
+from social_crm_module.interaction import MAX_NAME, MAX_TEXT
 from social_crm_module.matching import parse_profile_url
+from social_crm_module.testing import make_author, make_interaction
 from social_crm_module.urls import clean_url
 
 DID = "did:plc:abcdefghijklmnopqrstuvwx"
@@ -62,20 +61,18 @@ def test_clean_url_resolves_against_a_base():
 
 def test_author_avatar_and_profile_urls_are_https_only():
     # the record itself refuses what a connector forgot to clean
-    who = Author(
-        network=Network.MASTODON,
-        external_id="a@m.example",
-        handle="a@m.example",
+    who = make_author(
+        "a@m.example",
         profile_url="http://m.example/@a",
         avatar_url="http://m.example/a.png",
         website="http://a.example/",
     )
     assert (who.profile_url, who.avatar_url) == ("", "")
     assert who.website == "http://a.example/"  # a link people click, not loaded by us
-    who = Author(
-        network=Network.X,
+    who = make_author(
+        "a",
+        "x",
         external_id="1",
-        handle="a",
         profile_url="https://x.com/a",
         avatar_url="javascript:alert(1)",
     )
@@ -146,20 +143,8 @@ def test_base_url_goes_through_the_same_cleaner(connector_class, base_url):
 
 
 def test_records_bound_what_a_network_sends():
-    who = Author(
-        network=Network.MASTODON,
-        external_id="a@m.example",
-        handle="a@m.example",
-        display_name="N" * 100_000,
-    )
-    item = Interaction(
-        network=Network.MASTODON,
-        external_id="1",
-        kind=Kind.MENTION,
-        author=who,
-        created_at=datetime(2026, 1, 1, tzinfo=timezone.utc),
-        text="t" * 5_000_000,
-    )
+    who = make_author("a@m.example", display_name="N" * 100_000)
+    item = make_interaction("1", who, text="t" * 5_000_000)
     assert len(item.author.display_name) == MAX_NAME <= 500
     assert len(item.text) == MAX_TEXT <= 50_000
 

