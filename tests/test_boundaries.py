@@ -177,6 +177,14 @@ class TestBoundaries(SocialCrmCase):
             idents = env["social.crm.identity"].search([("handle", "=", who.handle)])
             self.assertEqual(idents.company_id, user.company_id)
             self.assertNotIn(theirs, env["social.crm.interaction"].search([]).mapped("external_id"))
+        # scores: each company's contact has its own, and sees only its own
+        self.env["res.partner"]._advocate_recompute()
+        scored = self.env["social.crm.advocate"].search([("partner_id", "in", (ann_a | ann_b).ids)])
+        self.assertIn(ann_b, scored.partner_id)
+        for user, mine in ((self.user_a, ann_a), (self.user_b, ann_b)):
+            env = self.env(user=user, context={"allowed_company_ids": user.company_ids.ids})
+            seen = env["social.crm.advocate"].search([("partner_id", "in", (ann_a | ann_b).ids)])
+            self.assertEqual(seen.partner_id, scored.partner_id & mine, user.login)
         # B's routing made B's activity and B's lead, in company B, nothing in A
         lead = self.env["crm.lead"].search([("social_interaction_id.external_id", "=", "b2")])
         self.assertEqual(lead.company_id, self.company_b)
