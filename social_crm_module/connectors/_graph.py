@@ -68,7 +68,7 @@ from ..errors import (
 )
 from ..http import json_object, new_session, request, retry_at_from_headers
 from ..interaction import Author, Interaction, Kind, Page, parse_datetime
-from .base import Connector
+from .base import Connector, SkipItem
 
 GRAPH_URL = "https://graph.facebook.com"
 GRAPH_VERSION = "v21.0"
@@ -315,8 +315,8 @@ def sign(app_secret: str, body: bytes) -> str:
 # -- the walk ----------------------------------------------------------------------------
 
 
-class Skip(Exception):
-    """An item that cannot be read: counted on the page, never sinks it."""
+#: an item that cannot be read: counted on the page, never sinks it
+Skip = SkipItem
 
 
 @dataclass
@@ -472,20 +472,13 @@ class MetaConnector(Connector):
 
     # -- options ---------------------------------------------------------------------
 
-    def _int_option(self, key: str, default: int, low: int, high: int) -> int:
-        try:
-            value = int(self.options.get(key) or default)
-        except (TypeError, ValueError):
-            value = default
-        return max(low, min(high, value))
-
     @property
     def posts(self) -> int:
-        return self._int_option("posts", DEFAULT_POSTS, 1, MAX_POSTS)
+        return self.option_int("posts", DEFAULT_POSTS, MAX_POSTS)
 
     @property
     def backfill_days(self) -> int:
-        return self._int_option("backfill_days", DEFAULT_BACKFILL_DAYS, 0, 90)
+        return self.option_int("backfill_days", DEFAULT_BACKFILL_DAYS, 90, minimum=0)
 
     @property
     def owner_id(self) -> str:
