@@ -19,7 +19,7 @@
         "utm",
     ],
     "external_dependencies": {
-        "python": ["requests", "lxml", "tweepy", "vaderSentiment"],
+        "python": ["requests", "lxml", "tweepy", "vaderSentiment", "websockets", "libipld"],
     },
     "data": [
         "security/social_crm_security.xml",
