@@ -38,6 +38,7 @@
         "views/social_crm_account_feed_views.xml",
         "views/social_crm_identity_views.xml",
         "views/social_crm_interaction_views.xml",
+        "views/social_crm_listening_views.xml",
         "views/res_partner_views.xml",
         "views/res_partner_privacy_views.xml",
         "views/crm_lead_views.xml",

@@ -8,6 +8,7 @@ from . import social_crm_account_bluesky
 from . import social_crm_account_feed
 from . import social_crm_identity
 from . import social_crm_interaction
+from . import social_crm_listening_query
 from . import social_crm_ingest
 from . import social_crm_routing_rule
 from . import social_crm_partner_mixin

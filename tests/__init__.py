@@ -10,3 +10,4 @@ from . import test_campaign
 from . import test_reply
 from . import test_workers
 from . import test_boundaries
+from . import test_listening
