@@ -32,6 +32,7 @@
         "data/social_crm_routing_data.xml",
         "views/social_crm_menus.xml",
         "views/social_crm_account_views.xml",
+        "views/social_crm_account_stream_views.xml",
         "views/social_crm_account_x_views.xml",
         "views/social_crm_account_mastodon_views.xml",
         "views/social_crm_account_bluesky_views.xml",

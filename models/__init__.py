@@ -2,6 +2,8 @@ from . import mail_thread
 from . import mail_activity
 from . import social_crm_queue
 from . import social_crm_account
+from . import social_crm_stream
+from . import social_crm_account_stream
 from . import social_crm_account_x
 from . import social_crm_account_mastodon
 from . import social_crm_account_bluesky

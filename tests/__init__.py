@@ -11,3 +11,4 @@ from . import test_reply
 from . import test_workers
 from . import test_boundaries
 from . import test_listening
+from . import test_listener
