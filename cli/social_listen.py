@@ -178,13 +178,17 @@ class AccountListener(threading.Thread):
             stream = None
             try:
                 stream, replays = self._open()
-                if not replays:
-                    self._catch_up()
+                caught_up = replays
                 for batch in stream.batches():
                     attempt = 0
                     if stop.is_set():
                         break
                     self._store(batch)
+                    if not caught_up:
+                        # connected (the socket buffers what comes next): the pull
+                        # now reads what happened while the stream was away
+                        self._catch_up()
+                        caught_up = True
             except AuthError:
                 raise
             except ConnectorError as exc:

@@ -181,3 +181,64 @@ class TestListener(TransactionCase):
         self.assertFalse(
             self.env["social.crm.interaction"].search([("account_id", "=", self.account.id)])
         )
+
+
+@tagged("post_install", "-at_install")
+class TestListenerCatchUp(TransactionCase):
+    """A stream that keeps no position (Mastodon): the pull runs once after each
+    connection, the socket already open, so nothing falls between the two."""
+
+    def setUp(self):
+        super().setUp()
+        self.registry.enter_test_mode(self.cr)
+        self.addCleanup(self.registry.leave_test_mode)
+
+    def test_the_pull_catches_up_once_connected(self):
+        from ..social_crm_module.connectors.mastodon import MastodonConnector  # noqa: PLC0415
+
+        class Brand(MastodonConnector):
+            def check(self):
+                return Author(network=Network.MASTODON, external_id="acme@m.example", handle="a")
+
+        account = self.env["social.crm.account"].create(
+            {
+                "name": "Brand",
+                "network": "mastodon",
+                "base_url": "https://m.example",
+                "stream_enabled": True,
+                "state": "connected",
+            }
+        )
+        account.sudo().access_token = "t0ken"
+        events = []
+        Account = type(account)
+        with (
+            FakeWebSocketServer([[("hold",)]]) as server,
+            patch.object(
+                Account,
+                "_get_connector",
+                lambda a: Brand(base_url="https://m.example", credentials={"access_token": "x"}),
+            ),
+            patch.object(Account, "_sync", lambda a, max_pages=None: events.append("pull")),
+        ):
+            account.sudo().stream_url = server.url
+            self.env.flush_all()
+            listener = Listener(self.env.cr.dbname, lease=30, idle=0.2)
+            self.assertTrue(self.env["social.crm.stream"]._acquire(account.id, listener.holder, 30))
+            worker = AccountListener(listener, account.id, None)
+            original = worker._store
+
+            def store(batch):
+                events.append(f"connected:{len(server.connections)}")
+                original(batch)
+                if len(events) >= 4:
+                    listener.stop.set()
+
+            worker._store = store
+            worker._follow()
+        self.assertEqual(events[:2], ["connected:1", "pull"])
+        self.assertEqual(events.count("pull"), 1, "once per connection, not per batch")
+        self.assertEqual(
+            self.env["social.crm.stream"].search([("account_id", "=", account.id)]).state,
+            "connected",
+        )

@@ -17,7 +17,10 @@ What becomes what (``brand`` is the brand account's DID):
 - the brand's own records, deletions and everything else: read, not kept.
 
 Cursors: Jetstream's is ``time_us`` of the last event read (it replays from there
-on reconnect; the ingest drops the repeat); the repository stream's is ``seq``.
+on reconnect; the ingest drops the repeat), and the time of the first connection
+before any event; the repository stream's is ``seq``, unknown until the first event
+arrives: a listener that dies before storing one starts again from the live head
+(the pull, the safety net, covers mentions in that window).
 
 Authors come with their DID only (the streams carry no handle); the ingest keeps
 a known identity's handle, and the listener may look new ones up.
@@ -27,6 +30,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timezone
@@ -256,6 +260,10 @@ class JetstreamStream(Stream):
     def batches(self) -> Iterator[Batch]:
         if self.cursor is not None and not str(self.cursor).isdigit():
             raise PayloadError("jetstream: the cursor is not a time_us")
+        if self.cursor is None:
+            # Jetstream's cursor is a time: a first connection starts at "now" as a
+            # position, so a listener that dies before its first event resumes here
+            self.cursor = str(int(time.time() * 1_000_000))
         self._ws = ws_connect(
             self.subscribe_url(),
             headers=None,

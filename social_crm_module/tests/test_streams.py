@@ -7,6 +7,7 @@ import json
 import socket
 import struct
 import threading
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -290,7 +291,14 @@ def test_jetstream_idle_connection_yields_heartbeats_and_refuses_bad_cursor():
         stream = jetstream(server, cursor=str(T))
         batch = next(stream.batches())
         stream.close()
-    assert (batch.frames, batch.items, batch.cursor) == (0, (), str(T))
+        assert (batch.frames, batch.items, batch.cursor) == (0, (), str(T))
+        # a first connection has a position at once: the time it connected
+        fresh = jetstream(server)
+        before = time.time()
+        batch = next(fresh.batches())
+        fresh.close()
+        assert before - 1 <= int(batch.cursor) / 1e6 <= time.time()
+        assert f"cursor={batch.cursor}" in server.connections[1]["path"]
     with pytest.raises(errors.PayloadError):
         next(JetstreamStream("ws://127.0.0.1:9", BlueskyEvents(BRAND), cursor="x").batches())
 
