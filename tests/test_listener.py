@@ -1,4 +1,5 @@
 import json
+import time
 from datetime import timedelta
 from unittest.mock import patch
 
@@ -13,7 +14,8 @@ from ..social_crm_module.testing import FakeWebSocketServer
 
 BRAND = "did:plc:brandacme2222222222222222"
 ALICE = "did:plc:alicecust3333333333333333"
-T = 1796188000000000
+# the events come after the stream connects (a first connection's cursor is its time)
+T = int(time.time() * 1_000_000) + 600_000_000
 
 
 def commit(rkey, text, t, **record):

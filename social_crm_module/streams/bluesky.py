@@ -38,7 +38,7 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from ..connectors.bluesky import _AT_URI, _CID, _DID, BlueskyConnector, _Skip
-from ..errors import PayloadError
+from ..errors import PayloadError, TransientError
 from ..interaction import Interaction, Kind, Page
 from .base import Batch, Stream, frame_size, ws_connect, ws_frames
 from .listening import ListeningQuery, first_match
@@ -367,11 +367,20 @@ class FirehoseStream(Stream):
         )
         for frames in ws_frames(self._ws, idle=self.idle, max_batch=self.max_batch):
             collector = _Collector()
+            failed = None
+            read = 0
             for frame in frames:
-                self._read(frame, collector)
-            yield collector.batch(self.cursor, len(frames))
+                failed = self._read(frame, collector)
+                if failed:
+                    break
+                read += 1
+            # what came before an error frame is yielded (and stored) first
+            yield collector.batch(self.cursor, read)
+            if failed:
+                raise TransientError(failed)
 
-    def _read(self, frame: str | bytes, out: _Collector) -> None:
+    def _read(self, frame: str | bytes, out: _Collector) -> str | None:
+        """Read one frame into ``out``; the reason when it is an error frame."""
         if not isinstance(frame, bytes):
             out.skip("firehose: a text frame")
             return
@@ -387,9 +396,7 @@ class FirehoseStream(Stream):
             out.skip("firehose: a frame whose header or body is not a map")
             return
         if header.get("op") == -1:
-            from ..errors import TransientError  # noqa: PLC0415
-
-            raise TransientError(f"firehose: error frame {str(body.get('error'))[:80]}")
+            return f"firehose: error frame {str(body.get('error'))[:80]}"
         seq = body.get("seq")
         fresh = isinstance(seq, int) and not isinstance(seq, bool) and seq > 0
         if fresh and (self.cursor is None or seq > int(self.cursor)):

@@ -142,6 +142,7 @@ def test_listening_query_terms_words_languages_and_exclusions():
 
 
 def jetstream(server, **kwargs):
+    kwargs.setdefault("cursor", str(T))  # the fixtures' events come after T
     events = BlueskyEvents(BRAND, [product_query()])
     return JetstreamStream(server.url, events, idle=0.2, **kwargs)
 
@@ -293,7 +294,7 @@ def test_jetstream_idle_connection_yields_heartbeats_and_refuses_bad_cursor():
         stream.close()
         assert (batch.frames, batch.items, batch.cursor) == (0, (), str(T))
         # a first connection has a position at once: the time it connected
-        fresh = jetstream(server)
+        fresh = jetstream(server, cursor=None)
         before = time.time()
         batch = next(fresh.batches())
         fresh.close()
@@ -596,3 +597,28 @@ def test_x_filtered_stream_refused_token_is_an_auth_error():
         pytest.raises(errors.AuthError),
     ):
         next(x_stream(server).batches())
+
+
+def test_firehose_error_frame_ends_the_connection_after_what_came_before():
+    libipld = pytest.importorskip("libipld")
+    post = {
+        "$type": "app.bsky.feed.post",
+        "text": "RoastMaster 3000 is loud",
+        "langs": ["en"],
+        "createdAt": "2026-12-02T05:06:41.000Z",
+    }
+    frames = [
+        firehose_frame(21, BOB, [("app.bsky.feed.post", "3lfe1", post)]),
+        libipld.encode_dag_cbor({"op": -1})
+        + libipld.encode_dag_cbor({"error": "ConsumerTooSlow", "message": "bye"}),
+        firehose_frame(22, BOB, [("app.bsky.feed.post", "3lfe2", post)]),
+    ]
+    with FakeWebSocketServer([[*(("send", f) for f in frames), ("hold",)]]) as server:
+        stream = FirehoseStream(server.url, BlueskyEvents(BRAND, [product_query()]), idle=0.3)
+        got = []
+        with pytest.raises(errors.TransientError, match="ConsumerTooSlow"):
+            for batch in stream.batches():
+                got.extend(batch.items)
+        stream.close()
+    assert [i.external_id.rsplit("/", 1)[-1] for i in got] == ["3lfe1"]
+    assert stream.cursor == "21"
