@@ -95,6 +95,7 @@ class TestListener(TransactionCase):
 
     def setUp(self):
         super().setUp()
+        _Connector.lookups = 0
         self.registry.enter_test_mode(self.cr)
         self.addCleanup(self.registry.leave_test_mode)
         patcher = patch.object(
@@ -183,6 +184,23 @@ class TestListener(TransactionCase):
         self.assertFalse(
             self.env["social.crm.interaction"].search([("account_id", "=", self.account.id)])
         )
+
+    def test_a_new_authors_handle_is_looked_up(self):
+        bob = "did:plc:bobcustom4444444444444444"
+        frame = json.loads(MENTION)
+        frame["did"] = bob
+        with FakeWebSocketServer([[("send", json.dumps(frame)), ("hold",)]]) as server:
+            self.account.sudo().stream_url = server.url
+            self.env.flush_all()
+            listener = Listener(self.env.cr.dbname, lease=30, idle=0.2)
+            self.assertTrue(self.Stream._acquire(self.account.id, listener.holder, 30))
+            worker = AccountListener(listener, self.account.id, None)
+            stream, _replays = worker._open()
+            worker._store(next(b for b in stream.batches() if b.frames))
+            stream.close()
+        identity = self.env["social.crm.identity"].search([("external_id", "=", bob)])
+        self.assertEqual(identity.handle, "alice.test", "the handle the lookup answered")
+        self.assertEqual(_Connector.lookups, 1)
 
 
 @tagged("post_install", "-at_install")
