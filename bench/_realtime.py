@@ -7,6 +7,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import secrets
 import selectors
 import signal
 import subprocess
@@ -15,6 +16,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from string import ascii_lowercase
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _env
@@ -43,9 +45,10 @@ def start_devnet():
         "REDIS_HOST": "127.0.0.1",
         "NODE_PATH": str(d / "node_modules"),
         "SCRM_PG_URL": f"postgresql://postgres@127.0.0.1:5432/{live.DB_NAME}",
-        "SCRM_PG_SCHEMA": f"scrm_bench_{os.getpid()}x".replace("0", "o")[:40],
+        # a fresh schema per run (letters only, as dev-env wants)
+        "SCRM_PG_SCHEMA": "scrm_bench_"
+        + "".join(secrets.choice(ascii_lowercase) for _ in range(8)),
     }
-    env["SCRM_PG_SCHEMA"] = "".join(c for c in env["SCRM_PG_SCHEMA"] if c.isalpha() or c == "_")
     proc = subprocess.Popen(
         [str(node), str(live.DEVNET_SRC / "launch.js")],
         cwd=d,
