@@ -1,3 +1,4 @@
+from . import cli
 from . import models
 from . import wizard
 from . import controllers

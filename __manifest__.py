@@ -19,7 +19,15 @@
         "utm",
     ],
     "external_dependencies": {
-        "python": ["requests", "lxml", "tweepy", "vaderSentiment", "publicsuffixlist"],
+        "python": [
+            "requests",
+            "lxml",
+            "tweepy",
+            "vaderSentiment",
+            "publicsuffixlist",
+            "websockets",
+            "libipld",
+        ],
     },
     "data": [
         "security/social_crm_security.xml",
@@ -32,6 +40,7 @@
         "data/social_crm_routing_data.xml",
         "views/social_crm_menus.xml",
         "views/social_crm_account_views.xml",
+        "views/social_crm_account_stream_views.xml",
         "views/social_crm_account_x_views.xml",
         "views/social_crm_account_mastodon_views.xml",
         "views/social_crm_account_bluesky_views.xml",
@@ -40,6 +49,7 @@
         "views/social_crm_account_instagram_views.xml",
         "views/social_crm_identity_views.xml",
         "views/social_crm_interaction_views.xml",
+        "views/social_crm_listening_views.xml",
         "views/res_partner_views.xml",
         "views/res_partner_privacy_views.xml",
         "views/crm_lead_views.xml",

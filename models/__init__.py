@@ -2,6 +2,8 @@ from . import mail_thread
 from . import mail_activity
 from . import social_crm_dispatch
 from . import social_crm_account
+from . import social_crm_stream
+from . import social_crm_account_stream
 from . import social_crm_account_x
 from . import social_crm_account_mastodon
 from . import social_crm_account_bluesky
@@ -13,6 +15,7 @@ from . import social_crm_account_meta
 from . import social_crm_identity
 from . import social_crm_interaction
 from . import social_crm_erased
+from . import social_crm_listening_query
 from . import social_crm_ingest
 from . import social_crm_routing_rule
 from . import social_crm_partner_mixin

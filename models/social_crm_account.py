@@ -133,6 +133,9 @@ class SocialCrmAccount(models.Model):
     last_problems = fields.Text("Why items were skipped", copy=False, readonly=True)
     network_icon_url = fields.Char(compute="_compute_network_icon_url")
     interaction_ids = fields.One2many("social.crm.interaction", "account_id")
+    listening_query_ids = fields.One2many(
+        "social.crm.listening.query", "account_id", "Listening queries"
+    )
     interaction_count = fields.Integer(compute="_compute_interaction_count")
 
     _sql_constraints = [
@@ -324,10 +327,11 @@ class SocialCrmAccount(models.Model):
 
     # -- ingest: push and pull meet in one place ----------------------------------------
 
-    def _ingest_page(self, page):
-        """Store one engine page (see ``social.crm.ingest``); the new interactions."""
+    def _ingest_page(self, page, listening=None):
+        """Store one engine page (see ``social.crm.ingest``); the new interactions.
+        ``listening``: {external id: listening query id} of a stream's batch."""
         self.ensure_one()
-        return self.env["social.crm.ingest"]._ingest_page(self, page)
+        return self.env["social.crm.ingest"]._ingest_page(self, page, listening)
 
     # -- the schedule: one account, one page at a time ------------------------------------
 

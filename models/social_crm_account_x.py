@@ -3,6 +3,7 @@
 from odoo import fields, models
 
 from ..social_crm_module.connectors import connector_class
+from ..social_crm_module.streams.x import XFilteredStream
 
 CODE = "x"
 
@@ -14,6 +15,11 @@ class SocialCrmAccount(models.Model):
         selection_add=[(CODE, connector_class(CODE).label)], ondelete={CODE: "cascade"}
     )
     search_query = fields.Char(help="Optional keyword or hashtag search (X).")
+    x_filtered_stream = fields.Boolean(
+        "Filtered stream",
+        help="The account's X access level includes the v2 filtered stream (Pro and up); "
+        "its rules (one per listening query, tagged with the query's id) are kept on X.",
+    )
     access_token = fields.Char(groups="base.group_system", copy=False)
     x_consumer_key = fields.Char("X API key", groups="base.group_system", copy=False)
     x_consumer_secret = fields.Char("X API secret", groups="base.group_system", copy=False)
@@ -37,3 +43,15 @@ class SocialCrmAccount(models.Model):
         if self.network != CODE:
             return super()._social_crm_options()
         return {"user_id": self.login or "", "query": self.search_query or ""}
+
+    # -- real time ------------------------------------------------------------------
+
+    def _social_crm_stream_kind(self):
+        if self.network != CODE:
+            return super()._social_crm_stream_kind()
+        return "filtered" if self.x_filtered_stream else None
+
+    def _social_crm_stream(self, connector, cursor):
+        if self.network != CODE:
+            return super()._social_crm_stream(connector, cursor)
+        return XFilteredStream(connector, self._social_crm_listening_queries(), cursor=cursor)

@@ -46,9 +46,13 @@ class SocialCrmIngest(models.AbstractModel):
     _problems_kept = 20
 
     @api.model
-    def _ingest_page(self, account, page):
+    def _ingest_page(self, account, page, listening=None):
         """Store one page of engine interactions for ``account``; return the new
         interaction records.
+
+        ``listening`` (streams) maps the external id of each listening item to the
+        id of the query that heard it; the queries' hourly caps apply to the new
+        ones.
 
         Idempotent: interactions already stored for this account (same external id)
         are skipped, so a page read twice, or a run killed and run again, stores
@@ -60,6 +64,9 @@ class SocialCrmIngest(models.AbstractModel):
         items = sorted(self._dedupe(account, page.items), key=lambda item: item.created_at)
         # nothing of a person who asked to be erased is stored again
         items = self.env["social.crm.erased"]._drop_erased(account.network, items)
+        heard = {}
+        if listening:
+            items, heard = self.env["social.crm.listening.query"]._admit(items, listening)
         if items:
             identities = self._identities(account, [item.author for item in items])
             items = [
@@ -67,7 +74,7 @@ class SocialCrmIngest(models.AbstractModel):
                 for item in items
                 if not identities[item.author.external_id].partner_id.social_do_not_track
             ]
-            interactions = self._create(account, items, identities)
+            interactions = self._create(account, items, identities, heard)
             self._suggest_from_conversations(account, interactions)
             self._touch_dates(interactions)
         self._store_position(account, page)
@@ -331,7 +338,7 @@ class SocialCrmIngest(models.AbstractModel):
     # -- 4. interactions and their notes --------------------------------------------------
 
     @api.model
-    def _create(self, account, items, identities):
+    def _create(self, account, items, identities, heard=None):
         """Create the page's interactions in one INSERT, with everything known before
         it (the chatter note, the classification, precomputed partner and company):
         each UPDATE of a row in the transaction that inserted it re-checks every
@@ -339,6 +346,9 @@ class SocialCrmIngest(models.AbstractModel):
         ``items`` are oldest first."""
         Interaction = self.env["social.crm.interaction"]
         values = self._values(account, items, identities)
+        for vals in values:
+            if heard and vals["external_id"] in heard:
+                vals["listening_query_id"] = heard[vals["external_id"]]
         linked = [
             (vals, item, identities[item.author.external_id])
             for vals, item in zip(values, items, strict=True)

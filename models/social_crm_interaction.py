@@ -33,6 +33,7 @@ KINDS = [
     ("like", "Like"),
     ("follow", "Follow"),
     ("post", "Post"),
+    ("listening", "Listening"),
 ]
 INTENTS = [
     ("praise", "Praise"),
@@ -91,6 +92,14 @@ class SocialCrmInteraction(models.Model):
         help="The brand's own post that was liked, reposted or quoted."
     )
     reply_ref = fields.Char(help="Opaque reference the connector needs to answer.")
+    listening_query_id = fields.Many2one(
+        "social.crm.listening.query",
+        "Heard by",
+        index="btree_not_null",
+        ondelete="set null",
+        readonly=True,
+        help="The listening query that heard this post (it did not tag the brand).",
+    )
     parent_id = fields.Many2one("social.crm.interaction", index="btree_not_null")
     message_id = fields.Many2one(
         "mail.message", "Chatter note", index="btree_not_null", ondelete="set null"

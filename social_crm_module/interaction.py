@@ -95,6 +95,8 @@ class Kind(str, enum.Enum):
     LIKE = "like"
     FOLLOW = "follow"
     POST = "post"
+    #: a public post that names the brand or its products without tagging it
+    LISTENING = "listening"
 
     def __str__(self) -> str:
         return self.value

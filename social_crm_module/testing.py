@@ -258,3 +258,76 @@ def _write_body(handler: BaseHTTPRequestHandler, route: Route) -> None:
 
 
 _json = json
+
+
+class FakeWebSocketServer:
+    """A scripted websocket server on 127.0.0.1 for stream tests.
+
+    Each connection plays the next script of ``scripts`` (the last one repeats):
+    a list of steps, ``("send", frame)``, ``("sleep", seconds)``, ``("close",)``
+    (a clean close), ``("cut", raw_bytes)`` (write raw bytes, e.g. half a frame,
+    then drop the TCP connection) or ``("hold",)`` (keep the connection open until
+    the client leaves). Connections' paths, headers and received messages are
+    recorded in ``connections``.
+
+        with FakeWebSocketServer([[("send", '{"a": 1}'), ("close",)]]) as server:
+            stream = JetstreamStream(server.url, ...)
+    """
+
+    def __init__(self, scripts: list[list[tuple]]) -> None:
+        from websockets.sync.server import serve  # noqa: PLC0415
+
+        self.scripts = scripts
+        self.connections: list[dict[str, Any]] = []
+        self._lock = threading.Lock()
+        self._server = serve(self._handle, "127.0.0.1", 0, max_size=None, compression=None)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.socket.getsockname()[:2]
+        return f"ws://{host}:{port}"
+
+    def __enter__(self) -> FakeWebSocketServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._thread.join(5)
+
+    def _handle(self, ws: Any) -> None:
+        from websockets.exceptions import ConnectionClosed  # noqa: PLC0415
+
+        with self._lock:
+            index = len(self.connections)
+            record = {
+                "path": ws.request.path,
+                "headers": dict(ws.request.headers.raw_items()),
+                "received": [],
+            }
+            self.connections.append(record)
+            script = self.scripts[min(index, len(self.scripts) - 1)]
+        try:
+            for step in script:
+                action = step[0]
+                if action == "send":
+                    ws.send(step[1])
+                elif action == "sleep":
+                    time.sleep(step[1])
+                elif action == "close":
+                    ws.close()
+                    return
+                elif action == "cut":
+                    ws.socket.sendall(step[1])
+                    ws.socket.shutdown(2)
+                    ws.socket.close()
+                    return
+                elif action == "hold":
+                    for message in ws:
+                        record["received"].append(message)
+                    return
+                elif action == "recv":
+                    record["received"].append(ws.recv(timeout=5))
+        except ConnectionClosed:
+            return

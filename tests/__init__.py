@@ -14,3 +14,5 @@ from . import test_meta
 from . import test_meta_campaign
 from . import test_queue_job
 from . import test_first_contact
+from . import test_listening
+from . import test_listener
