@@ -103,13 +103,13 @@ class TestDeliveryJobs(QueueJobMixin, CampaignCase):
         self.assertEqual(len(recipients), 2)
         before = Job.search([("method_name", "=", "_deliver")])
         connector = FakeMastodon()
-        with self._seam(connector):
+        with self.seam(connector):
             Recipient._cron_deliver(limit=1)
             Recipient._cron_deliver(limit=1)  # the same batches, still waiting
         jobs = Job.search([("method_name", "=", "_deliver")]) - before
         self.assertEqual(sorted(job.records.ids for job in jobs), [[r.id] for r in recipients])
         self.assertEqual(connector.dms, [], "nothing sent before the jobs run")
-        with self._seam(connector):
+        with self.seam(connector):
             for job in jobs:
                 self.perform(env, job)
         self.assertEqual(len(connector.dms), 2)
