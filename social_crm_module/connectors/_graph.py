@@ -453,6 +453,27 @@ class MetaConnector(Connector):
     #: ``messenger`` or ``instagram``: the conversations' platform
     platform = "messenger"
 
+    @staticmethod
+    def _comment_head(row: Any, own_id: str, time_key: str) -> tuple | None:
+        """``(comment id, author id, author dict, created)`` of a comment row, ``None``
+        for the account's own comment; :class:`Skip` when the row is unusable."""
+        if not isinstance(row, dict):
+            raise Skip("a comment is not an object")
+        comment = valid_id(row.get("id"))
+        sender = row.get("from") if isinstance(row.get("from"), dict) else {}
+        person = valid_id(sender.get("id"))
+        if not comment:
+            raise Skip("a comment without a usable id")
+        if not person:
+            raise Skip(f"comment {comment}: Meta did not say who wrote it")
+        if person == own_id:
+            return None
+        try:
+            created = when(row.get(time_key))
+        except (TypeError, ValueError):
+            raise Skip(f"comment {comment}: no usable time") from None
+        return comment, person, sender, created
+
     def __init__(self, *, clock: Callable[[], datetime] | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         #: what time it is (tests give a fixed one; the 24-hour and 7-day windows use it)

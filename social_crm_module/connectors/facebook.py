@@ -140,21 +140,10 @@ class FacebookConnector(MetaConnector):
         return step
 
     def _comment(self, row: Any, post: str) -> Interaction | None:
-        if not isinstance(row, dict):
-            raise Skip("a comment is not an object")
-        comment = valid_id(row.get("id"))
-        sender = row.get("from") if isinstance(row.get("from"), dict) else {}
-        person = valid_id(sender.get("id"))
-        if not comment:
-            raise Skip("a comment without a usable id")
-        if not person:
-            raise Skip(f"comment {comment}: Meta did not say who wrote it")
-        if person == self.page_id:
+        head = self._comment_head(row, self.page_id, "created_time")
+        if head is None:
             return None  # the Page's own comment
-        try:
-            created = when(row.get("created_time"))
-        except (TypeError, ValueError):
-            raise Skip(f"comment {comment}: no usable time") from None
+        comment, person, sender, created = head
         parent = row.get("parent") if isinstance(row.get("parent"), dict) else {}
         return self._comment_item(
             comment=comment,

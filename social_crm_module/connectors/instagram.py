@@ -154,21 +154,10 @@ class InstagramConnector(MetaConnector):
         return step
 
     def _comment(self, row: Any, media: str, url: str = "") -> Interaction | None:
-        if not isinstance(row, dict):
-            raise Skip("a comment is not an object")
-        comment = valid_id(row.get("id"))
-        sender = row.get("from") if isinstance(row.get("from"), dict) else {}
-        person = valid_id(sender.get("id"))
-        if not comment:
-            raise Skip("a comment without a usable id")
-        if not person:
-            raise Skip(f"comment {comment}: Meta did not say who wrote it")
-        if person == self.ig_user_id:
+        head = self._comment_head(row, self.ig_user_id, "timestamp")
+        if head is None:
             return None  # the account's own comment
-        try:
-            created = when(row.get("timestamp"))
-        except (TypeError, ValueError):
-            raise Skip(f"comment {comment}: no usable time") from None
+        comment, person, sender, created = head
         parent = valid_id(row.get("parent_id"))
         if "username" not in sender and isinstance(row.get("username"), str):
             sender = {**sender, "username": row["username"]}
