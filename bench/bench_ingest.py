@@ -60,7 +60,7 @@ def make_pages(engine, partners: int, interactions: int, page_size: int):
     ]
 
 
-def main() -> None:
+def arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--interactions", type=int, default=10_000)
     parser.add_argument("--partners", type=int, default=2_000)
@@ -71,7 +71,17 @@ def main() -> None:
         help="the intent/sentiment model the ingest uses (default: the add-on's, "
         "'learned'; 'vader' is the rules alone)",
     )
-    args = parser.parse_args()
+    parser.add_argument(
+        "--no-routing",
+        action="store_true",
+        help="archive the routing rules first: the learned classifier reads the bench's "
+        "synthetic posts as complaints, and routing then makes one to-do each",
+    )
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = arguments()
     results: dict[str, float] = {}
     with _env.environment() as env:
         from odoo.addons.social_crm_module import social_crm_module as engine
@@ -80,6 +90,8 @@ def main() -> None:
 
         if args.classifier:
             sentiment.use_model(args.classifier)
+        if args.no_routing:
+            env["social.crm.routing.rule"].search([]).action_archive()
 
         account = env["social.crm.account"].create(
             {"name": "bench", "network": "mastodon", "base_url": "https://m.example"}
