@@ -97,11 +97,11 @@ class SocialCrmRoutingRule(models.Model):
         if not pairs:
             return
         todo_type = self.env.ref("mail.mail_activity_data_todo")
-        values = []
+        values, memo = [], {}
         for rule, interaction in pairs:
             partner = interaction.partner_id
             record = partner or interaction.account_id
-            user = self._route_assignee(rule, interaction, record)
+            user = self._route_assignee(rule, interaction, record, memo)
             values.append(
                 {
                     "res_model_id": self.env["ir.model"]._get_id(record._name),
@@ -119,26 +119,33 @@ class SocialCrmRoutingRule(models.Model):
                     "social_crm_interaction_id": interaction.id,
                 }
             )
-        # Odoo subscribes the assignee once per activity: two activities for the same
-        # user on the same record in one create() would insert that follower twice
         # no "assigned to you" message: it would copy what the person said into a
         # notification (and maybe an email) that erasure cannot find again; the
         # to-do shows in the assignee's activities
         Activity = self.env["mail.activity"].sudo().with_context(mail_activity_quick_update=True)
-        first, repeats, seen = [], [], set()
+        # Odoo subscribes the assignee once per activity: two activities for the same
+        # user on the same record in one create() would insert that follower twice.
+        # So one create() per layer: the n-th to-do of each (record, user) pair
+        # goes in layer n, and a page with five complaints per contact makes five
+        # creates, not one per repeat.
+        layers, count = [], {}
         for vals in values:
             key = (vals["res_model_id"], vals["res_id"], vals["user_id"])
-            (repeats if key in seen else first).append(vals)
-            seen.add(key)
-        Activity.create(first)
-        for vals in repeats:
-            Activity.create(vals)
+            n = count.get(key, 0)
+            count[key] = n + 1
+            if n == len(layers):
+                layers.append([])
+            layers[n].append(vals)
+        for layer in layers:
+            Activity.create(layer)
 
-    def _route_assignee(self, rule, interaction, record):
+    def _route_assignee(self, rule, interaction, record, memo=None):
         """Who answers: the contact's salesperson, the rule's user, the leader of the
         rule's sales team, whoever set up the account or created the record, else a
         Social CRM manager; never a user nobody reads for (OdooBot, an archived or a
-        portal user)."""
+        portal user). ``memo`` keeps, for one page, what is known of each user and
+        the fallback manager, so a page does not ask again per interaction."""
+        memo = {} if memo is None else memo
         candidates = [
             interaction.partner_id.user_id,
             rule.user_id,
@@ -147,10 +154,20 @@ class SocialCrmRoutingRule(models.Model):
             record.create_uid,
         ]
         for user in candidates:
-            if user and user.active and user._is_internal() and not user._is_superuser():
+            if not user:
+                continue
+            if user.id not in memo:
+                memo[user.id] = bool(
+                    user.active and user._is_internal() and not user._is_superuser()
+                )
+            if memo[user.id]:
                 return user
-        managers = self.env.ref("social_crm_module.group_social_crm_manager").sudo().users
-        return managers.filtered(lambda u: u.active and not u._is_superuser())[:1] or self.env.user
+        if "fallback" not in memo:
+            managers = self.env.ref("social_crm_module.group_social_crm_manager").sudo().users
+            memo["fallback"] = (
+                managers.filtered(lambda u: u.active and not u._is_superuser())[:1] or self.env.user
+            )
+        return memo["fallback"]
 
     def _route_leads(self, pairs):
         if not pairs:
