@@ -95,7 +95,7 @@ class SocialCrmMetaController(http.Controller):
             return _text("Forbidden", 403)
         try:
             payload = json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested too deep
             return _text("Bad request", 400)
         handed = request.env["social.crm.account"].sudo()._social_crm_meta_webhook(payload)
         _logger.info("Meta webhook: %s entr(ies) handed to the ingest", handed)
