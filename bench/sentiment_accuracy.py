@@ -6,6 +6,7 @@ cross-validated figures on its whole training corpus.
     python3 bench/sentiment_accuracy.py --no-cv        # the held-out split only
     python3 bench/sentiment_accuracy.py --model vader  # the rules alone
     python3 bench/sentiment_accuracy.py --split dev    # the split trained on
+    python3 bench/sentiment_accuracy.py --split blind2 # a blind set (blind1, blind2, blind)
     python3 bench/sentiment_accuracy.py --misses       # also list every miss
 
 Needs no Odoo: the engine and vaderSentiment; the cross-validation also needs
@@ -38,14 +39,16 @@ def matrix(confusion, keys) -> list[str]:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--split", default="test", choices=["test", "dev", "all"])
+    parser.add_argument(
+        "--split", default="test", choices=["test", "dev", "all", "blind1", "blind2", "blind"]
+    )
     parser.add_argument("--misses", action="store_true", help="list every miss")
     parser.add_argument("--model", default=sentiment.model_in_use(), help="a registered model")
     parser.add_argument("--no-cv", action="store_true", help="skip the cross-validation")
     args = parser.parse_args(argv)
     sentiment.use_model(args.model)
 
-    rows = sentiment.labelled_posts(None if args.split == "all" else args.split)
+    rows = posts(args.split)
     loading = time.perf_counter()
     sentiment.classify("warm up")  # loads the model
     loaded = time.perf_counter() - loading
@@ -90,10 +93,42 @@ def main(argv=None) -> int:
                 f"| {text} | {row['intent']}/{row['polarity_label']} "
                 f"| {got.intent}/{got.label} ({got.polarity:+.2f}) |"
             )
+    if args.split == "test":
+        out += ["", *blind_summary()]
     if not args.no_cv and args.model == "learned":
         out += ["", *cross_validated()]
     print("\n".join(out))
     return 0
+
+
+BLIND_POSTS = Path(sentiment.LABELLED_POSTS).with_name("blind_posts.csv")
+
+
+def posts(split: str) -> list[dict]:
+    """The labelled set's split (``test``, ``dev``, ``all``) or a blind set."""
+    if split.startswith("blind"):
+        rows = sentiment.labelled_posts(None, path=BLIND_POSTS)
+        return [row for row in rows if split == "blind" or row["set"] == split]
+    return sentiment.labelled_posts(None if split == "all" else split)
+
+
+def blind_summary() -> list[str]:
+    """The blind sets: posts written by people who never saw the training corpus."""
+    lines = [
+        "Blind sets (never trained on, written without seeing the training corpus):",
+        "",
+        "| set | posts | intent | polarity | complaints read as praise |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for name in ("blind1", "blind2"):
+        report, _per_tag, _misses = sentiment.evaluate(posts(name))
+        complaints = sum(v for (e, _g), v in report.intent_confusion.items() if e == "complaint")
+        lines.append(
+            f"| {name} | {report.n} | {report.intent_accuracy:.1%} | "
+            f"{report.label_accuracy:.1%} | "
+            f"{report.intent_confusion[('complaint', 'praise')]} of {complaints} |"
+        )
+    return lines
 
 
 def cross_validated() -> list[str]:

@@ -105,7 +105,7 @@ class TestPrivacy(SocialCrmCase):
         who = make_author("erin@m.example")
         now = datetime.now(timezone.utc)
         posts = {
-            "eq": "Do you ship to Canada? How long does it take?",
+            "eq": "How do I change the email address on my account in Canada?",
             "ep": "Where can I buy the standing desk? I want to order two.",
         }
         self.account._ingest_page(
@@ -122,12 +122,12 @@ class TestPrivacy(SocialCrmCase):
         todo.action_feedback(feedback="Answered: yes, 5 days.")
         lead = self.env["crm.lead"].search([("social_interaction_id.external_id", "=", "ep")])
         self.assertIn("erin@m.example", lead.name)
-        traces = [("body", "ilike", "erin@m.example")], [("body", "ilike", "ship to Canada")]
+        traces = [("body", "ilike", "erin@m.example")], [("body", "ilike", "account in Canada")]
         self.assertTrue(any(self.env["mail.message"].search_count(t) for t in traces))
 
         self.erin.with_user(self.manager).action_social_erase()
 
-        for words in ("erin@m.example", "ship to Canada", "standing desk"):
+        for words in ("erin@m.example", "account in Canada", "standing desk"):
             with self.subTest(words=words):
                 self.assertFalse(self.env["mail.message"].search([("body", "ilike", words)]))
                 self.assertFalse(
@@ -191,17 +191,21 @@ class TestPrivacy(SocialCrmCase):
         erin_identity.handle = "e_n@m.example"
         enzo = self.env["res.partner"].create({"name": "Enzo"})
         self.make_identity(enzo, "ern@m.example")
-        self._post("erin@m.example", "q-erin", "Do you ship to Peru? How long does it take?")
-        self._post("ern@m.example", "q-enzo", "Do you ship to Chile? How long does it take?")
+        self._post(
+            "erin@m.example", "q-erin", "How do I change my delivery address in Peru in the app?"
+        )
+        self._post(
+            "ern@m.example", "q-enzo", "How do I change my delivery address in Chile in the app?"
+        )
         mine, his = self.erin.activity_ids, enzo.activity_ids
         self.assertEqual((len(mine), len(his)), (1, 1))
         mine.summary = "Call back"
         mine.action_feedback(feedback="done")
         his.action_feedback(feedback="done")
         self.erin.with_user(self.manager).action_social_erase()
-        self.assertFalse(self.env["mail.message"].search([("body", "ilike", "ship to Peru")]))
+        self.assertFalse(self.env["mail.message"].search([("body", "ilike", "address in Peru")]))
         self.assertTrue(
-            self.env["mail.message"].search([("body", "ilike", "ship to Chile")]),
+            self.env["mail.message"].search([("body", "ilike", "address in Chile")]),
             "Enzo's done to-do is his, not hers",
         )
 

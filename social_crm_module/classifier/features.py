@@ -16,7 +16,8 @@ outvote a short one):
   "aber", "ma", "maar", "mas" or sentence end): "Nice fabric, terrible fit" ends on
   the complaint;
 - ``c:`` character 2- to 5-grams inside each word (typos, inflections, other
-  languages: "amazng" still shares most of its n-grams with "amazing");
+  languages: "amazng" still shares most of its n-grams with "amazing"), counted
+  (not binary) so that a model can sum them word by word;
 - ``d:`` dense lexicon and rule features: VADER's compound, positive and negative
   shares for the whole post, its first and its last clause; which intent the VADER
   rules would say; the cue patterns behind those rules (buying signal, strong and weak
@@ -162,6 +163,23 @@ def featurize(
     gives the rule cues and the rule intent for a text and its compound (see
     :meth:`..sentiment.VaderModel.cues`).
     """
+    vector, words, weight = featurize_split(text, polarity_scores, rules)
+    for word in words:
+        for name in char_grams(word):
+            position = index(name)
+            vector[position] = vector.get(position, 0.0) + weight
+    return vector
+
+
+def featurize_split(
+    text: str,
+    polarity_scores: Callable[[str], dict],
+    rules: Callable[[str, float], dict[str, bool | str]],
+) -> tuple[dict[int, float], list[str], float]:
+    """:func:`featurize` in two parts: the vector without the character n-grams, and
+    the words those come from with the weight of each n-gram occurrence. A model
+    sums each word's n-gram weights once and keeps the sum (words repeat across
+    posts), so the n-grams, most of a post's features, cost one lookup a word."""
     vector: dict[int, float] = {}
     norm = normalise(text)
     words = tokens(norm)
@@ -172,11 +190,14 @@ def featurize(
         position = index("d:" + name)
         vector[position] = vector.get(position, 0.0) + value
     vector[index("d:bias")] = 1.0
-    return vector
+    gram_words = [w for w in words if len(w) > 1 and w[0] not in ".?!¿¡"]
+    count = sum(len(char_grams(w)) for w in gram_words)
+    return vector, gram_words, (1.0 / math.sqrt(count) if count else 0.0)
 
 
 def _lexical(vector: dict[int, float], words: list[str], clauses: list[str]) -> None:
-    """Words, bigrams, negated words, the last clause's words, character n-grams."""
+    """Words, bigrams, negated words, the last clause's words (the character n-grams
+    are added by :func:`featurize`)."""
     _add_group(vector, ["w:" + w for w in words])
     _add_group(
         vector, [f"b:{a} {b}" for a, b in zip(["<s>", *words], [*words, "</s>"], strict=True)]
@@ -194,14 +215,14 @@ def _lexical(vector: dict[int, float], words: list[str], clauses: list[str]) -> 
     _add_group(vector, negated)
     if len(clauses) > 1:
         _add_group(vector, ["l:" + w for w in tokens(clauses[-1])])
-    grams = []
-    for word in words:
-        if len(word) == 1 or word[0] in ".?!¿¡":
-            continue
-        padded = f" {word} "
-        for n in (2, 3, 4, 5):
-            grams.extend("c:" + padded[i : i + n] for i in range(len(padded) - n + 1))
-    _add_group(vector, grams)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def char_grams(word: str) -> tuple[str, ...]:
+    """The ``c:`` names of one word, every occurrence (the n-gram group counts
+    occurrences, scaled to unit length over the post: see :func:`featurize_split`)."""
+    padded = f" {word} "
+    return tuple("c:" + padded[i : i + n] for n in (2, 3, 4, 5) for i in range(len(padded) - n + 1))
 
 
 def _dense(text, words, several_clauses, polarity_scores, rules) -> dict[str, float]:

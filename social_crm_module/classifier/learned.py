@@ -32,8 +32,10 @@ class LearnedModel:
         def scores(part: str) -> dict:  # VADER once for the whole text
             return whole if part is text else self.vader.polarity_scores(part)
 
-        vector = features.featurize(text, scores, self.vader.cues)
-        intent, label, share, _p_intent, p_label = linear.decode(self.model.scores(vector))
+        vector, words, weight = features.featurize_split(text, scores, self.vader.cues)
+        intent, label, share, _p_intent, p_label = linear.decode(
+            self.model.scores_split(vector, words, weight)
+        )
         compound = float(whole["compound"])
         confidence = share * (0.5 + 0.5 * self.model.coverage(text))
         return sentiment.Classification(

@@ -27,6 +27,8 @@ from .. import sentiment
 from . import features, linear
 
 TRAINING_POSTS = Path(__file__).resolve().parent.parent / "data" / "training_posts.csv"
+#: posts written blind to the corpus, never trained on (see data/README.md)
+BLIND_POSTS = TRAINING_POSTS.with_name("blind_posts.csv")
 #: the columns of an extra training CSV (UTF-8, a header row; other columns are ignored)
 EXTRA_COLUMNS = ("text", "intent", "polarity_label", "lang")
 #: how much a row from an extra CSV (a company's correction) weighs against a corpus row
@@ -75,7 +77,21 @@ def _key(text: str) -> str:
 
 
 def held_out_texts() -> set[str]:
-    return {_key(row["text"]) for row in sentiment.labelled_posts("test")}
+    """Texts never trained on: the ``test`` split of the labelled set, and the blind
+    sets (written by people who never saw the training corpus)."""
+    return {_key(row["text"]) for row in sentiment.labelled_posts("test")} | {
+        _key(row.text) for row in blind_rows()
+    }
+
+
+def blind_rows(name: str | None = None) -> list[Row]:
+    """The rows of ``data/blind_posts.csv`` (``blind1``, ``blind2`` or both)."""
+    with BLIND_POSTS.open(encoding="utf-8", newline="") as handle:
+        return [
+            Row(r["text"], r["intent"], r["polarity_label"], r["lang"], 1.0, r["set"])
+            for r in csv.DictReader(handle)
+            if name is None or r["set"] == name
+        ]
 
 
 def corpus(extra: Iterable[Path] = (), *, base: Path | None = TRAINING_POSTS) -> list[Row]:

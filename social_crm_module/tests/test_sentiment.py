@@ -8,7 +8,7 @@ import time
 import pytest
 
 from social_crm_module import sentiment
-from social_crm_module.classifier import linear, train
+from social_crm_module.classifier import features, linear, train
 from social_crm_module.classifier.learned import LearnedModel
 from social_crm_module.sentiment import Classification, classify
 
@@ -228,6 +228,59 @@ def test_held_out_accuracy_stays_above_the_measured_floor():
     assert report.n >= 90
     assert report.intent_accuracy >= INTENT_FLOOR, report.intent_confusion
     assert report.label_accuracy >= LABEL_FLOOR, report.label_confusion
+
+
+#: measured on the blind sets (readme/SENTIMENT.md: 84.0% / 82.7% / 1 and 78.7% /
+#: 81.0% / 2 of 75), minus about three posts; the issue's targets are 75%, 80%, 3
+BLIND_FLOORS = {"blind1": (0.83, 0.81, 2), "blind2": (0.77, 0.80, 3)}
+
+
+def _blind(name):
+    return [
+        {"text": r.text, "intent": r.intent, "polarity_label": r.label, "lang": r.lang, "tags": []}
+        for r in train.blind_rows(name)
+    ]
+
+
+@pytest.mark.parametrize("name", sorted(BLIND_FLOORS))
+def test_blind_sets_stay_above_their_floors(name):
+    """Posts written by people who never saw the training corpus."""
+    intent_floor, label_floor, most_complaints_as_praise = BLIND_FLOORS[name]
+    report, _per_tag, _misses = sentiment.evaluate(_blind(name))
+    assert report.n == 300
+    assert report.intent_accuracy >= intent_floor, report.intent_confusion
+    assert report.label_accuracy >= label_floor, report.label_confusion
+    assert report.intent_confusion[("complaint", "praise")] <= most_complaints_as_praise
+
+
+def test_the_blind_sets_are_never_trained_on():
+    trained = {train._key(row.text) for row in train.corpus()}
+    blind = {train._key(row.text) for row in train.blind_rows()}
+    assert len(train.blind_rows()) == 600
+    assert blind
+    assert not trained & blind
+
+
+def test_the_blind_floors_reject_the_old_rules():
+    sentiment.use_model("vader")
+    report, _per_tag, _misses = sentiment.evaluate(_blind("blind2"))
+    assert report.intent_accuracy < BLIND_FLOORS["blind2"][0]
+    assert report.intent_confusion[("complaint", "praise")] > BLIND_FLOORS["blind2"][2]
+
+
+def test_word_by_word_ngram_sums_give_the_same_scores():
+    """The fast path (n-gram weights summed per word, kept) is the model itself."""
+    model = LearnedModel.load()
+    vader = model.vader
+    for text in ["amazng coffe!!", "The service was GREAT", "Nie wieder. Kaputt 😡", "ok ok ok"]:
+        whole = model.model.scores(features_of(text, vader))
+        vector, words, weight = features.featurize_split(text, vader.polarity_scores, vader.cues)
+        split = model.model.scores_split(vector, words, weight)
+        assert split == pytest.approx(whole, abs=1e-9)
+
+
+def features_of(text, vader):
+    return features.featurize(text, vader.polarity_scores, vader.cues)
 
 
 def test_the_vader_rules_alone_stay_what_they_were():
