@@ -7,6 +7,10 @@ from .social_crm_account import network_selection
 from .social_crm_interaction import INTENTS
 
 
+def _confident(confidence):
+    return (confidence or 0.0) >= sentiment.CONFIDENT_AT
+
+
 class SocialCrmRoutingRule(models.Model):
     """What happens to an interaction of a given intent: an activity or a lead."""
 
@@ -37,16 +41,30 @@ class SocialCrmRoutingRule(models.Model):
     )
 
     @api.model
-    def _route(self, interactions):
+    def _decide(self, company, values):
+        """Set ``routed`` in the create values of the interactions a rule of
+        ``company`` will act on, so the ingest's INSERT carries it (an UPDATE of a
+        row in the transaction that inserted it re-checks its foreign keys and
+        rewrites its index entries). :meth:`_route` with ``flagged`` acts on them."""
+        intents = set(
+            self.sudo().search([("company_id", "in", [False, company.id])]).mapped("intent")
+        )
+        for vals in values:
+            if vals.get("intent") in intents and _confident(vals.get("confidence")):
+                vals["routed"] = True
+
+    @api.model
+    def _route(self, interactions, *, flagged=False):
         """Apply the first matching rule to each interaction, once (``routed``: a rule
-        decided on it)."""
+        decided on it). ``flagged``: the ingest stored ``routed`` already
+        (:meth:`_decide`); those are acted on and the flag is not written again."""
         # only what the classifier was sure of, or what a person corrected: the rest
         # waits in the classifier review (needs_review)
         todo = interactions.filtered(
             lambda i: (
                 i.intent
-                and not i.routed
-                and (i.classification_corrected or i.confidence >= sentiment.CONFIDENT_AT)
+                and (i.routed if flagged else not i.routed)
+                and (i.classification_corrected or _confident(i.confidence))
             )
         )
         if not todo:
@@ -68,10 +86,7 @@ class SocialCrmRoutingRule(models.Model):
             )
         )
         customer_ids = {partner.id for (partner,) in customers}
-        activities, leads = [], []
-        # only the interactions a rule decided on are flagged: an UPDATE of a row in
-        # the transaction that inserted it re-checks all its foreign keys
-        decided = self.env["social.crm.interaction"]
+        activities, leads, decided = [], [], []
         for interaction in todo:
             rule = next(
                 (
@@ -84,27 +99,39 @@ class SocialCrmRoutingRule(models.Model):
             )
             if not rule:
                 continue
-            decided |= interaction
+            decided.append(interaction.id)
             if rule.action == "activity":
                 activities.append((rule, interaction))
             elif not (rule.only_prospects and interaction.partner_id.id in customer_ids):
                 leads.append((rule, interaction))
         self._route_activities(activities)
         self._route_leads(leads)
-        decided.sudo().write({"routed": True})
+        if not flagged:
+            # only the interactions a rule decided on are flagged
+            self.env["social.crm.interaction"].browse(decided).sudo().write({"routed": True})
 
     def _route_activities(self, pairs):
+        """A to-do per (record, assignee, intent, author) at a time: while one is open,
+        that author's next posts of the same intent are on it already (the contact's
+        history shows them all), so a person who writes five complaints in a row makes
+        one to-do, not five."""
         if not pairs:
             return
         todo_type = self.env.ref("mail.mail_activity_data_todo")
         values, memo = [], {}
+        open_keys = self._route_open_todo_keys(pairs)
         for rule, interaction in pairs:
             partner = interaction.partner_id
             record = partner or interaction.account_id
             user = self._route_assignee(rule, interaction, record, memo)
+            model_id = self.env["ir.model"]._get_id(record._name)
+            key = (model_id, record.id, user.id, interaction.intent, interaction.identity_id.id)
+            if key in open_keys:
+                continue
+            open_keys.add(key)
             values.append(
                 {
-                    "res_model_id": self.env["ir.model"]._get_id(record._name),
+                    "res_model_id": model_id,
                     "res_id": record.id,
                     "activity_type_id": todo_type.id,
                     "summary": self.env._(
@@ -126,8 +153,7 @@ class SocialCrmRoutingRule(models.Model):
         # Odoo subscribes the assignee once per activity: two activities for the same
         # user on the same record in one create() would insert that follower twice.
         # So one create() per layer: the n-th to-do of each (record, user) pair
-        # goes in layer n, and a page with five complaints per contact makes five
-        # creates, not one per repeat.
+        # goes in layer n.
         layers, count = [], {}
         for vals in values:
             key = (vals["res_model_id"], vals["res_id"], vals["user_id"])
@@ -138,6 +164,23 @@ class SocialCrmRoutingRule(models.Model):
             layers[n].append(vals)
         for layer in layers:
             Activity.create(layer)
+
+    def _route_open_todo_keys(self, pairs):
+        """(model, record, assignee, intent, author) of the routed to-dos still open
+        for the authors of ``pairs``, in one query."""
+        identity_ids = list({interaction.identity_id.id for _rule, interaction in pairs})
+        self.env["mail.activity"].flush_model(["res_model_id", "res_id", "user_id", "active"])
+        self.env["social.crm.interaction"].flush_model(["intent", "identity_id"])
+        self.env.cr.execute(
+            """
+            SELECT a.res_model_id, a.res_id, a.user_id, i.intent, i.identity_id
+              FROM mail_activity a
+              JOIN social_crm_interaction i ON i.id = a.social_crm_interaction_id
+             WHERE i.identity_id = ANY(%s) AND a.active
+            """,
+            [identity_ids],
+        )
+        return set(self.env.cr.fetchall())
 
     def _route_assignee(self, rule, interaction, record, memo=None):
         """Who answers: the contact's salesperson, the rule's user, the leader of the
@@ -170,14 +213,27 @@ class SocialCrmRoutingRule(models.Model):
         return memo["fallback"]
 
     def _route_leads(self, pairs):
+        """A lead per prospect at a time: while the lead made of an author's earlier
+        post is open (neither won nor lost), their next buying posts join it."""
         if not pairs:
             return
         Utm = self.env["utm.mixin"]
         medium = Utm._find_or_create_record("utm.medium", "Social")
         networks = dict(network_selection(self))
-        values = []
+        open_leads = self._route_open_leads(pairs)
+        values, joining, firsts, sources = [], [], {}, {}
         for rule, interaction in pairs:
+            author = interaction.identity_id.id
+            if author in open_leads:
+                joining.append((interaction, open_leads[author]))
+                continue
+            if author in firsts:  # the same author twice in one page: one lead
+                joining.append((interaction, firsts[author]))
+                continue
+            firsts[author] = interaction
             network = networks.get(interaction.network, interaction.network)
+            if network not in sources:
+                sources[network] = Utm._find_or_create_record("utm.source", network).id
             handle = interaction.identity_id.handle or ""
             values.append(
                 {
@@ -194,7 +250,7 @@ class SocialCrmRoutingRule(models.Model):
                         else False
                     ),
                     "description": Markup("<p>{}</p>").format(interaction.text or ""),
-                    "source_id": Utm._find_or_create_record("utm.source", network).id,
+                    "source_id": sources[network],
                     "medium_id": medium.id,
                     "user_id": rule.user_id.id,
                     "team_id": rule.team_id.id,
@@ -203,5 +259,41 @@ class SocialCrmRoutingRule(models.Model):
                 }
             )
         leads = self.env["crm.lead"].sudo().create(values)
-        for lead in leads:
-            lead.social_interaction_id.sudo().lead_id = lead
+        lead_of = {lead.social_interaction_id.id: lead.id for lead in leads}
+        for interaction, joined in joining:
+            # an open lead, or the author's first post of this page (its lead now exists)
+            lead_of[interaction.id] = joined if isinstance(joined, int) else lead_of[joined.id]
+        if not lead_of:
+            return
+        # one UPDATE for the page, not a write per lead
+        self.env.cr.execute(
+            """
+            UPDATE social_crm_interaction i SET lead_id = v.lead_id
+              FROM unnest(%s::int[], %s::int[]) AS v(id, lead_id)
+             WHERE i.id = v.id
+            """,
+            [list(lead_of), list(lead_of.values())],
+        )
+        self.env["social.crm.interaction"].browse(lead_of).invalidate_recordset(["lead_id"])
+
+    def _route_open_leads(self, pairs):
+        """{author: id of their open lead} for the authors of ``pairs`` (the newest lead
+        routing made of one of their posts, neither won nor lost), in one query."""
+        identity_ids = list({interaction.identity_id.id for _rule, interaction in pairs})
+        # not the probability: computing it for the leads of the pages before (Odoo's
+        # lead scoring) is left to the end of the transaction, as Odoo does; a lead
+        # whose probability is not stored yet was made in it, and is open
+        self.env["crm.lead"].flush_model(["social_interaction_id", "active"])
+        self.env.cr.execute(
+            """
+            SELECT DISTINCT ON (i.identity_id) i.identity_id, l.id
+              FROM crm_lead l
+              JOIN social_crm_interaction i ON i.id = l.social_interaction_id
+             WHERE i.identity_id = ANY(%s)
+               AND l.active  -- lost is archived
+               AND COALESCE(l.probability, 0) < 100  -- won is 100
+             ORDER BY i.identity_id, l.id DESC
+            """,
+            [identity_ids],
+        )
+        return dict(self.env.cr.fetchall())

@@ -32,7 +32,7 @@ class TestRouting(SocialCrmCase):
         page = self._page(
             [
                 ("c1", "carla@m.example", "My order arrived broken and nobody answers. Terrible."),
-                ("q1", "carla@m.example", "Do you ship to Canada?"),
+                ("q1", "carla@m.example", "How do I reset my password?"),
                 (
                     "p1",
                     "newbie@m.example",
@@ -134,7 +134,7 @@ class TestRouting(SocialCrmCase):
         )
         self.assertTrue(self.account.create_uid._is_superuser())
         self.account._ingest_page(
-            self._page([("q9", "lena@m.example", "Do you ship to Canada? Is there a fee?")])
+            self._page([("q9", "lena@m.example", "How do I export my invoices from the app?")])
         )
         activity = loner.activity_ids
         self.assertEqual(len(activity), 1)
@@ -145,6 +145,74 @@ class TestRouting(SocialCrmCase):
         team = self.env["crm.team"].create({"name": "Social care", "user_id": leader.id})
         self.env.ref("social_crm_module.routing_rule_question").team_id = team
         self.account._ingest_page(
-            self._page([("q10", "lena@m.example", "Do you have it in oak? How long is delivery?")])
+            self._page([("q10", "lena@m.example", "Where do I find my order history in the app?")])
         )
         self.assertEqual((loner.activity_ids - activity).user_id, leader)
+
+    def test_one_open_todo_per_author_and_intent(self):
+        """Three complaints in a page and one more in the next sync make one to-do
+        while it is open; once it is done, the next complaint makes a new one."""
+        complaints = [
+            "My order arrived broken and nobody answers. Terrible.",
+            "Still no answer about my broken order. Awful service.",
+            "Day three, broken desk, no reply. Terrible support.",
+        ]
+        created = self.account._ingest_page(
+            self._page([(f"k{n}", "carla@m.example", t) for n, t in enumerate(complaints)])
+        )
+        self.assertEqual(set(created.mapped("intent")), {"complaint"})
+        self.assertTrue(all(created.mapped("routed")))
+        todos = self.customer.activity_ids.filtered("social_crm_interaction_id")
+        self.assertEqual(len(todos), 1)
+        self.assertIn("arrived broken", str(todos.note))
+        later = self.account._ingest_page(
+            self._page([("k9", "carla@m.example", "Broken again, terrible, nobody replies.")])
+        )
+        self.assertEqual(later.intent, "complaint")
+        self.assertEqual(self.customer.activity_ids.filtered("social_crm_interaction_id"), todos)
+        todos.action_done()
+        again = self.account._ingest_page(
+            self._page([("k10", "carla@m.example", "And now the replacement is broken. Awful.")])
+        )
+        self.assertEqual(again.intent, "complaint")
+        fresh = self.customer.activity_ids.filtered("social_crm_interaction_id")
+        self.assertEqual(len(fresh), 1)
+        self.assertEqual(fresh.social_crm_interaction_id, again)
+        # another intent of the same person is a to-do of its own
+        question = self.account._ingest_page(
+            self._page([("k11", "carla@m.example", "What time do you open on Sunday?")])
+        )
+        self.assertEqual(question.intent, "question")
+        self.assertEqual(len(self.customer.activity_ids.filtered("social_crm_interaction_id")), 2)
+
+    def test_one_open_lead_per_prospect(self):
+        """A prospect's buying posts join their open lead; a lost lead does not take
+        the next one."""
+        buying = [
+            "Where can I buy the standing desk? I want to order two.",
+            "How much is the standing desk in oak? I'd like to order it.",
+        ]
+        created = self.account._ingest_page(
+            self._page([(f"b{n}", "buyer@m.example", t) for n, t in enumerate(buying)])
+        )
+        self.assertEqual(set(created.mapped("intent")), {"purchase_intent"})
+        lead = created.lead_id
+        self.assertEqual(len(lead), 1)
+        self.assertEqual(created.mapped("lead_id"), lead)
+        self.assertEqual(lead.social_interaction_id, created.sorted("date")[:1] or created[:1])
+        later = self.account._ingest_page(
+            self._page([("b9", "buyer@m.example", "Can I order the desk with a 160 cm top?")])
+        )
+        self.assertEqual(later.intent, "purchase_intent")
+        self.assertEqual(later.lead_id, lead)
+        Lead = self.env["crm.lead"]
+        self.assertEqual(Lead.search_count([("contact_name", "=", "Buyer")]), 1)
+        lead.action_set_lost()
+        fresh = self.account._ingest_page(
+            self._page(
+                [("b10", "buyer@m.example", "What does the oak desk cost? Want to buy one.")]
+            )
+        )
+        self.assertEqual(fresh.intent, "purchase_intent")
+        self.assertTrue(fresh.lead_id)
+        self.assertNotEqual(fresh.lead_id, lead)
