@@ -2,7 +2,7 @@
     "name": "Social CRM",
     "summary": "Social identities, interactions in the chatter, advocate scores "
     "and social coupon campaigns on Odoo loyalty",
-    "version": "18.0.1.1.0",
+    "version": "18.0.1.2.0",
     "category": "Marketing/Social",
     "license": "LGPL-3",
     "author": "social_crm_module developers",

@@ -78,7 +78,7 @@ class SocialCrmIngest(models.AbstractModel):
             self._suggest_from_conversations(account, interactions)
             self._touch_dates(interactions)
         self._store_position(account, page)
-        self.env["social.crm.routing.rule"]._route(interactions)
+        self.env["social.crm.routing.rule"]._route(interactions, flagged=True)
         self.env["social.crm.campaign"]._trigger(interactions)
         return interactions
 
@@ -346,9 +346,11 @@ class SocialCrmIngest(models.AbstractModel):
         ``items`` are oldest first."""
         Interaction = self.env["social.crm.interaction"]
         values = self._values(account, items, identities)
-        for vals in values:
+        for vals, new_id in zip(values, Interaction._reserve_ids(len(values)), strict=True):
+            vals["id"] = new_id
             if heard and vals["external_id"] in heard:
                 vals["listening_query_id"] = heard[vals["external_id"]]
+        self.env["social.crm.routing.rule"]._decide(account.company_id, values)
         linked = [
             (vals, item, identities[item.author.external_id])
             for vals, item in zip(values, items, strict=True)
@@ -360,19 +362,22 @@ class SocialCrmIngest(models.AbstractModel):
                 (
                     identity.partner_id.id,
                     Interaction._note_body(
-                        str(item.kind), account.network, identity.handle, item.text, item.url
+                        str(item.kind),
+                        account.network,
+                        identity.handle,
+                        item.text,
+                        item.url,
+                        interaction_id=vals["id"],
                     ),
                 )
-                for _vals, item, identity in linked
+                for vals, item, identity in linked
             ],
             subtype_xmlid="social_crm_module.mt_social_interaction",
             dates=[vals["date"] for vals, _item, _identity in linked],
         )
         for (vals, _item, _identity), message_id in zip(linked, message_ids, strict=True):
             vals["message_id"] = message_id
-        interactions = Interaction.sudo().create(values)
-        interactions._link_private_notes()
-        return interactions
+        return Interaction.sudo()._insert_synced(values)
 
     @api.model
     def _values(self, account, items, identities):
