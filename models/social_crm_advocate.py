@@ -128,7 +128,10 @@ class SocialCrmAdvocate(models.Model):
                                                 / 86400.0, 0.0) AS age_days,
                                        COALESCE(polarity, 0)::float8 AS polarity
                                   FROM social_crm_interaction
-                                 WHERE partner_id IS NOT NULL %(only_their_rows)s) aged) rows
+                                 WHERE partner_id IS NOT NULL %(only_their_rows)s) aged
+                        -- a fence: the decay is computed once a row, not once per
+                        -- aggregate that reads it (the planner would inline it)
+                        OFFSET 0) rows
               GROUP BY pid
             ), reach AS (
                 SELECT partner_id AS pid, MAX(COALESCE(followers_count, 0))::float8 AS followers
