@@ -35,11 +35,10 @@ EXCLUDED = frozenset(
      ("complaint", "neutral")}
 )  # fmt: skip
 #: the cost of reading a complaint as praise is the one that matters most (a complaint
-#: then goes nowhere): praise must be ten times as likely as it would otherwise need
-#: to be. Chosen on the cross-validated predictions alone (the lowest prior that
-#: keeps complaints read as praise under 3%): from 0.5 it cuts them from 8.5% to
-#: 2.9% for four points of intent accuracy, mostly angry-sounding praise read as a
-#: complaint (readme/SENTIMENT.md).
+#: then goes nowhere): praise must be twenty times as likely as it would otherwise
+#: need to be. From 0.5 it cuts the cross-validated complaints read as praise from
+#: 8.5% to 2.4% for five points of intent accuracy, mostly angry-sounding praise read
+#: as a complaint (readme/SENTIMENT.md has the table it was chosen from).
 PRAISE_PRIOR = 0.05
 #: weights are stored as integers: ``round(w / scale)`` with ``scale = max|w| / QUANT``
 QUANT = 4095
