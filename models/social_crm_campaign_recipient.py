@@ -325,13 +325,26 @@ class SocialCrmCampaignRecipient(models.Model):
                 ]
             )
         )
-        description = self.env._("Social campaign: %s", campaign.name)
-        self.env["loyalty.history"].sudo().create(
-            [
-                {"card_id": card.id, "description": description, "issued": campaign.points_granted}
-                for card in cards
-            ]
+        # the card's history line, as the generate wizard writes it: one INSERT for
+        # the batch (a plain model: no stored compute, no default but these columns)
+        History = self.env["loyalty.history"]
+        History.flush_model()
+        self.env.cr.execute(
+            SQL(
+                """
+                INSERT INTO loyalty_history (card_id, description, issued, used,
+                                             create_uid, create_date, write_uid, write_date)
+                SELECT card_id, %(description)s, %(issued)s, 0, %(uid)s, %(now)s, %(uid)s, %(now)s
+                  FROM unnest(%(cards)s::int[]) AS card_id
+                """,
+                description=self.env._("Social campaign: %s", campaign.name),
+                issued=campaign.points_granted,
+                uid=self.env.uid,
+                now=fields.Datetime.now(),
+                cards=cards.ids,
+            )
         )
+        cards.invalidate_recordset(["history_ids"])
         return cards
 
     # -- delivering ------------------------------------------------------------------

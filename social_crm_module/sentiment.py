@@ -361,6 +361,25 @@ def _found(pattern: re.Pattern, text: str) -> bool:
     return False
 
 
+def _rule_intent(text: str, polarity: float, found: dict[str, bool]) -> str:  # noqa: PLR0911
+    """The intent rules, a ladder, over the cues :meth:`VaderModel.cues` found."""
+    if found["purchase"]:
+        return "purchase_intent"
+    if found["complaint_strong"]:
+        return "complaint"
+    if polarity < 0.5 and found["complaint_weak"]:
+        return "complaint"
+    if polarity <= -0.5 and found["target"]:
+        return "complaint"
+    if "?" in text or "¿" in text or found["question_start"]:
+        return "question"
+    if found["praise_phrase"] and polarity >= 0:
+        return "praise"
+    if polarity >= PRAISE_ANYWAY or (polarity >= 0.3 and found["target"]):
+        return "praise"
+    return "other"
+
+
 class VaderModel:
     """VADER polarity plus the intent rules described in the module docstring."""
 
@@ -380,9 +399,8 @@ class VaderModel:
 
     def cues(self, text: str, polarity: float) -> dict[str, bool | str]:
         """What the rules see in ``text``: each cue, and the intent they would give
-        (the learned model reads these as features)."""
-        return {
-            "intent": self.intent(text, polarity),
+        (the learned model reads these as features). Each pattern is searched once."""
+        found = {
             "purchase": _found(_PURCHASE, text),
             "eager": bool(_EAGER.search(text)),
             "complaint_strong": _found(_COMPLAINT_STRONG, text),
@@ -391,23 +409,10 @@ class VaderModel:
             "praise_phrase": bool(_PRAISE.search(text)),
             "question_start": bool(_QUESTION_START.match(text)),
         }
+        return {"intent": _rule_intent(text, polarity, found), **found}
 
-    def intent(self, text: str, polarity: float) -> str:  # noqa: PLR0911 - a ladder of rules
-        if _found(_PURCHASE, text):
-            return "purchase_intent"
-        if _found(_COMPLAINT_STRONG, text):
-            return "complaint"
-        if polarity < 0.5 and _found(_COMPLAINT_WEAK, text):
-            return "complaint"
-        if polarity <= -0.5 and _TARGET.search(text):
-            return "complaint"
-        if "?" in text or "¿" in text or _QUESTION_START.match(text):
-            return "question"
-        if _PRAISE.search(text) and polarity >= 0:
-            return "praise"
-        if polarity >= PRAISE_ANYWAY or (polarity >= 0.3 and _TARGET.search(text)):
-            return "praise"
-        return "other"
+    def intent(self, text: str, polarity: float) -> str:
+        return self.cues(text, polarity)["intent"]
 
     def __call__(self, text: str, lang: str | None = None) -> Classification:
         polarity = self.polarity(text)

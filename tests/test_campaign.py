@@ -164,6 +164,8 @@ class TestCampaign(CampaignCase):
         self.assertEqual(card.program_id, self.program)
         self.assertEqual(card.expiration_date, datetime.now().date() + timedelta(days=10))
         self.assertEqual(card.history_ids.issued, 1.0)
+        self.assertIn(campaign.name, card.history_ids.description)
+        self.assertEqual(card.history_ids.company_id, card.company_id)
         self.assertIn(("alice@m.example", recipient._message("mastodon")), connector.dms)
         self.assertNotIn("olga@m.example", [to for to, _text in connector.dms])
         self.assertEqual(recipient.social_state, "sent")
