@@ -85,19 +85,35 @@ class SocialCrmIngest(models.AbstractModel):
     # -- 1. dedupe ------------------------------------------------------------------------
 
     @api.model
-    def _dedupe(self, account, items):
-        """Drop items already stored for this account, and repeats within the page."""
-        external_ids = list({item.external_id for item in items})
+    def _stored(self, account, external_ids):
+        """{external id: interaction id} of those already stored for ``account``.
+
+        One lookup of (account, external id) in the UNIQUE index per id, whatever
+        the planner's statistics say (with "external_id = ANY(...)", or a join, it
+        read the whole account when its statistics were older than the account's
+        last thousands of rows: 7.7 ms a page at 40k interactions against 0.6 ms,
+        and growing with the table; a LATERAL with a LIMIT is not flattened)."""
         self.env["social.crm.interaction"].flush_model(["account_id", "external_id"])
         self.env.cr.execute(
             SQL(
-                "SELECT external_id FROM social_crm_interaction"
-                " WHERE account_id = %s AND external_id = ANY(%s)",
-                account.id,
+                """
+                SELECT page.external_id, i.id
+                  FROM unnest(%s::varchar[]) AS page(external_id)
+                 CROSS JOIN LATERAL (
+                       SELECT id FROM social_crm_interaction
+                        WHERE account_id = %s AND external_id = page.external_id
+                        LIMIT 1) i
+                """,
                 external_ids,
+                account.id,
             )
         )
-        seen = {row[0] for row in self.env.cr.fetchall()}
+        return dict(self.env.cr.fetchall())
+
+    @api.model
+    def _dedupe(self, account, items):
+        """Drop items already stored for this account, and repeats within the page."""
+        seen = set(self._stored(account, list({item.external_id for item in items})))
         fresh = []
         for item in items:
             if item.external_id not in seen:
@@ -385,15 +401,7 @@ class SocialCrmIngest(models.AbstractModel):
         parents = {item.parent_id for item in items if item.parent_id}
         parent_ids = {}
         if parents:
-            self.env.cr.execute(
-                SQL(
-                    "SELECT external_id, id FROM social_crm_interaction"
-                    " WHERE account_id = %s AND external_id = ANY(%s)",
-                    account.id,
-                    list(parents),
-                )
-            )
-            parent_ids = dict(self.env.cr.fetchall())
+            parent_ids = self._stored(account, list(parents))
         values = [
             {
                 "account_id": account.id,

@@ -174,9 +174,15 @@ class SocialCrmRoutingRule(models.Model):
         self.env.cr.execute(
             """
             SELECT a.res_model_id, a.res_id, a.user_id, i.intent, i.identity_id
-              FROM mail_activity a
-              JOIN social_crm_interaction i ON i.id = a.social_crm_interaction_id
-             WHERE i.identity_id = ANY(%s) AND a.active
+              FROM social_crm_interaction i
+             CROSS JOIN LATERAL (
+                   -- one index probe per interaction, whatever the statistics say
+                   -- of a table that grew since they were taken (OFFSET 0: not
+                   -- flattened into a join the planner could hash)
+                   SELECT res_model_id, res_id, user_id FROM mail_activity
+                    WHERE social_crm_interaction_id = i.id AND active
+                   OFFSET 0) a
+             WHERE i.identity_id = ANY(%s)
             """,
             [identity_ids],
         )
@@ -270,9 +276,9 @@ class SocialCrmRoutingRule(models.Model):
             """
             UPDATE social_crm_interaction i SET lead_id = v.lead_id
               FROM unnest(%s::int[], %s::int[]) AS v(id, lead_id)
-             WHERE i.id = v.id
+             WHERE i.id = v.id AND i.id = ANY(%s)
             """,
-            [list(lead_of), list(lead_of.values())],
+            [list(lead_of), list(lead_of.values()), list(lead_of)],
         )
         self.env["social.crm.interaction"].browse(lead_of).invalidate_recordset(["lead_id"])
 
@@ -283,15 +289,19 @@ class SocialCrmRoutingRule(models.Model):
         # not the probability: computing it for the leads of the pages before (Odoo's
         # lead scoring) is left to the end of the transaction, as Odoo does; a lead
         # whose probability is not stored yet was made in it, and is open
-        self.env["crm.lead"].flush_model(["social_interaction_id", "active"])
+        self.env["crm.lead"].flush_model(["active"])
+        self.env["social.crm.interaction"].flush_model(["identity_id", "lead_id"])
         self.env.cr.execute(
             """
             SELECT DISTINCT ON (i.identity_id) i.identity_id, l.id
-              FROM crm_lead l
-              JOIN social_crm_interaction i ON i.id = l.social_interaction_id
-             WHERE i.identity_id = ANY(%s)
-               AND l.active  -- lost is archived
-               AND COALESCE(l.probability, 0) < 100  -- won is 100
+              FROM social_crm_interaction i
+             CROSS JOIN LATERAL (
+                   SELECT id FROM crm_lead
+                    WHERE id = i.lead_id
+                      AND active  -- lost is archived
+                      AND COALESCE(probability, 0) < 100  -- won is 100
+                   OFFSET 0) l
+             WHERE i.identity_id = ANY(%s) AND i.lead_id IS NOT NULL
              ORDER BY i.identity_id, l.id DESC
             """,
             [identity_ids],
