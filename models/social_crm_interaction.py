@@ -437,10 +437,16 @@ class SocialCrmInteraction(models.Model):
             if field.type == "many2one" and inverses:
                 targets = {row[name] for row in rows if row.get(name)}
                 self.env[field.comodel_name].browse(targets).invalidate_recordset(inverses)
-        for name, field in stored.items():
-            if field.compute and name not in given:  # an extension's stored compute
-                self.env.add_to_compute(field, records)
         records.modified([n for n in names if n in self._fields], create=True)
+        for name, field in stored.items():
+            if not field.compute:
+                continue
+            if name in given:
+                # filled above as its compute would: modified() must not have it
+                # computed again (an UPDATE of every row just inserted)
+                self.env.remove_to_compute(field, records)
+            else:  # an extension's stored compute
+                self.env.add_to_compute(field, records)
         return records
 
     def _link_private_notes(self):
