@@ -128,13 +128,14 @@ GROWING = ("social_crm_interaction", "mail_message", "mail_activity", "mail_foll
 ANALYZE_EVERY = 50
 
 
-def ingest(env, account, pages, label, results):
-    """Ingest ``pages`` as a sync does, timing the ingest and not the statistics."""
+def page_by_page(env, batches, work, label, results):
+    """``work(batch)`` for each batch, timed; the statistics kept up every
+    ANALYZE_EVERY batches, not timed; the last flush timed."""
     elapsed = 0.0
-    for n, page in enumerate(pages, start=1):
+    for n, batch in enumerate(batches, start=1):
         started = time.perf_counter()
-        account._ingest_page(page)
-        if n == len(pages):
+        work(batch)
+        if n == len(batches):
             env.flush_all()
         elapsed += time.perf_counter() - started
         if n % ANALYZE_EVERY == 0:
@@ -142,6 +143,11 @@ def ingest(env, account, pages, label, results):
             _env.analyze(env, *GROWING)
     results[label] = elapsed
     print(f"  {label:<48} {elapsed:8.3f} s", flush=True)
+
+
+def ingest(env, account, pages, label, results):
+    """Ingest ``pages`` as a sync does, timing the ingest and not the statistics."""
+    page_by_page(env, pages, account._ingest_page, label, results)
     env.invalidate_all()
 
 
@@ -271,9 +277,9 @@ def odoo_creates(env, by_page, results):
     creates: to-dos in creates of distinct (record, user) pairs, as Odoo needs."""
     quick = env["mail.activity"].sudo().with_context(mail_activity_quick_update=True)
     Lead = env["crm.lead"].sudo()
-    label, elapsed = "Odoo's create of the same to-dos and leads", 0.0
-    for n, (todo_values, lead_values) in enumerate(by_page, start=1):
-        started = time.perf_counter()
+
+    def create(batch):
+        todo_values, lead_values = batch
         layers, seen = [], {}
         for vals in todo_values:
             key = (vals["res_model_id"], vals["res_id"], vals["user_id"])
@@ -285,14 +291,8 @@ def odoo_creates(env, by_page, results):
             quick.create(layer)
         if lead_values:
             Lead.create(lead_values)
-        if n == len(by_page):
-            env.flush_all()
-        elapsed += time.perf_counter() - started
-        if n % ANALYZE_EVERY == 0:
-            env.flush_all()
-            _env.analyze(env, *GROWING)
-    results[label] = elapsed
-    print(f"  {label:<48} {elapsed:8.3f} s", flush=True)
+
+    page_by_page(env, by_page, create, "Odoo's create of the same to-dos and leads", results)
 
 
 def _plain(vals):
