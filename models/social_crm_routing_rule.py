@@ -174,15 +174,18 @@ class SocialCrmRoutingRule(models.Model):
         self.env.cr.execute(
             """
             SELECT a.res_model_id, a.res_id, a.user_id, i.intent, i.identity_id
-              FROM social_crm_interaction i
+              FROM unnest(%s::int[]) AS author(id)
+             -- index probes (by author, then by interaction) whatever the planner's
+             -- statistics say of tables that grew since they were taken: OFFSET 0
+             -- keeps each LATERAL from being flattened into a join it could hash
              CROSS JOIN LATERAL (
-                   -- one index probe per interaction, whatever the statistics say
-                   -- of a table that grew since they were taken (OFFSET 0: not
-                   -- flattened into a join the planner could hash)
+                   SELECT id, intent, identity_id FROM social_crm_interaction
+                    WHERE identity_id = author.id
+                   OFFSET 0) i
+             CROSS JOIN LATERAL (
                    SELECT res_model_id, res_id, user_id FROM mail_activity
                     WHERE social_crm_interaction_id = i.id AND active
                    OFFSET 0) a
-             WHERE i.identity_id = ANY(%s)
             """,
             [identity_ids],
         )
@@ -294,14 +297,17 @@ class SocialCrmRoutingRule(models.Model):
         self.env.cr.execute(
             """
             SELECT DISTINCT ON (i.identity_id) i.identity_id, l.id
-              FROM social_crm_interaction i
+              FROM unnest(%s::int[]) AS author(id)
+             CROSS JOIN LATERAL (  -- index probes, as for the open to-dos
+                   SELECT identity_id, lead_id FROM social_crm_interaction
+                    WHERE identity_id = author.id AND lead_id IS NOT NULL
+                   OFFSET 0) i
              CROSS JOIN LATERAL (
                    SELECT id FROM crm_lead
                     WHERE id = i.lead_id
                       AND active  -- lost is archived
                       AND COALESCE(probability, 0) < 100  -- won is 100
                    OFFSET 0) l
-             WHERE i.identity_id = ANY(%s) AND i.lead_id IS NOT NULL
              ORDER BY i.identity_id, l.id DESC
             """,
             [identity_ids],
