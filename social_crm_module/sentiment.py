@@ -11,7 +11,7 @@
 
 Models (the registry below; :func:`use_model` picks one for every caller):
 
-- ``"learned"``, the default: a linear model trained on about 1,650 labelled posts in
+- ``"learned"``, the default: a linear model trained on about 4,900 labelled posts in
   seven languages (:mod:`.classifier`: hashed word and character n-grams, plus VADER
   and the rules below as features), pure Python, weights in
   ``data/classifier_weights.json.gz``, well under a millisecond a post. If the weights
