@@ -24,17 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from social_crm_module import sentiment
-
-
-def matrix(confusion, keys) -> list[str]:
-    lines = [
-        "| expected \\ predicted | " + " | ".join(keys) + " |",
-        "|---|" + "---:|" * len(keys),
-    ]
-    for expected in keys:
-        cells = [str(confusion.get((expected, got), 0)) for got in keys]
-        lines.append(f"| **{expected}** | " + " | ".join(cells) + " |")
-    return lines
+from social_crm_module.classifier import train  # scikit-learn only to cross-validate
 
 
 def main(argv=None) -> int:
@@ -70,11 +60,11 @@ def main(argv=None) -> int:
         "",
         "Intent confusion (rows: the label, columns: the model):",
         "",
-        *matrix(overall.intent_confusion, sentiment.INTENTS),
+        *train.markdown_matrix(overall.intent_confusion, sentiment.INTENTS),
         "",
         "Polarity confusion:",
         "",
-        *matrix(overall.label_confusion, sentiment.LABELS),
+        *train.markdown_matrix(overall.label_confusion, sentiment.LABELS),
         "",
         "Per tag and language (a post can carry several tags):",
         "",
@@ -132,27 +122,16 @@ def blind_summary() -> list[str]:
 
 
 def cross_validated() -> list[str]:
-    try:
-        from social_crm_module.classifier import train
-    except ImportError as exc:  # pragma: no cover
-        return [f"(no cross-validation: {exc})"]
     rows = train.corpus()
     try:
         scores = train.cross_validate(rows)
     except ImportError as exc:
         return [f"(no cross-validation: {exc}; pip install -r requirements-test.txt)"]
-    share, intent, label = scores.above(sentiment.CONFIDENT_AT)
     return [
         f"Learned model, {train.FOLDS}-fold cross-validated on its {scores.n} training posts "
         "(out-of-fold predictions; `bench/train_classifier.py` prints the matrices):",
         "",
-        "| | accuracy |",
-        "|---|---:|",
-        f"| intent (5 classes) | {scores.intent_accuracy:.1%} |",
-        f"| polarity label (3 classes) | {scores.label_accuracy:.1%} |",
-        f"| complaints read as praise | {scores.complaints_as_praise} of {scores.complaints} |",
-        f"| confident (>= {sentiment.CONFIDENT_AT}) | {share:.0%} of posts: "
-        f"intent {intent:.1%}, polarity {label:.1%} |",
+        *scores.accuracy_table(),
     ]
 
 

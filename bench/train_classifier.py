@@ -37,37 +37,19 @@ from social_crm_module import sentiment
 from social_crm_module.classifier import linear, train
 
 
-def matrix(confusion, keys) -> list[str]:
-    lines = [
-        "| expected \\ predicted | " + " | ".join(keys) + " |",
-        "|---|" + "---:|" * len(keys),
-    ]
-    for expected in keys:
-        cells = [str(confusion.get((expected, got), 0)) for got in keys]
-        lines.append(f"| **{expected}** | " + " | ".join(cells) + " |")
-    return lines
-
-
 def report(title: str, scores: train.Scores) -> list[str]:
-    share, intent, label = scores.above(sentiment.CONFIDENT_AT)
     return [
         f"### {title}: {scores.n} posts",
         "",
-        "| | accuracy |",
-        "|---|---:|",
-        f"| intent (5 classes) | {scores.intent_accuracy:.1%} |",
-        f"| polarity label (3 classes) | {scores.label_accuracy:.1%} |",
-        f"| complaints read as praise | {scores.complaints_as_praise} of {scores.complaints} |",
-        f"| confident (>= {sentiment.CONFIDENT_AT}) | {share:.0%} of posts: "
-        f"intent {intent:.1%}, polarity {label:.1%} |",
+        *scores.accuracy_table(),
         "",
         "Intent confusion (rows: the label, columns: the model):",
         "",
-        *matrix(scores.intent_confusion, sentiment.INTENTS),
+        *train.markdown_matrix(scores.intent_confusion, sentiment.INTENTS),
         "",
         "Polarity confusion:",
         "",
-        *matrix(scores.label_confusion, sentiment.LABELS),
+        *train.markdown_matrix(scores.label_confusion, sentiment.LABELS),
         "",
         "| language | posts | intent | polarity |",
         "|---|---:|---:|---:|",

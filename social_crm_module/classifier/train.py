@@ -231,6 +231,31 @@ class Scores:
             sum(c[2] for c in kept) / len(kept),
         )
 
+    def accuracy_table(self) -> list[str]:
+        """The markdown table of the figures the bench scripts print."""
+        share, intent, label = self.above(sentiment.CONFIDENT_AT)
+        return [
+            "| | accuracy |",
+            "|---|---:|",
+            f"| intent (5 classes) | {self.intent_accuracy:.1%} |",
+            f"| polarity label (3 classes) | {self.label_accuracy:.1%} |",
+            f"| complaints read as praise | {self.complaints_as_praise} of {self.complaints} |",
+            f"| confident (>= {sentiment.CONFIDENT_AT}) | {share:.0%} of posts: "
+            f"intent {intent:.1%}, polarity {label:.1%} |",
+        ]
+
+
+def markdown_matrix(confusion, keys) -> list[str]:
+    """A confusion matrix (``{(expected, predicted): count}``) as a markdown table."""
+    lines = [
+        "| expected \\ predicted | " + " | ".join(keys) + " |",
+        "|---|" + "---:|" * len(keys),
+    ]
+    for expected in keys:
+        cells = [str(confusion.get((expected, got), 0)) for got in keys]
+        lines.append(f"| **{expected}** | " + " | ".join(cells) + " |")
+    return lines
+
 
 def predict(model: linear.LinearModel, texts: Sequence[str], vader=None):
     from .learned import LearnedModel  # noqa: PLC0415
