@@ -40,12 +40,15 @@ class SocialCrmAdvocate(models.Model):
     score = fields.Float(digits=(5, 2), readonly=True, help="From 0 to 100.")
     tier = fields.Selection(TIERS, default="none", required=True, readonly=True)
     rank = fields.Integer(readonly=True)
-    engagement = fields.Float(digits=(7, 3), readonly=True)
-    reach = fields.Float(digits=(7, 3), readonly=True)
-    sentiment = fields.Float(digits=(7, 3), readonly=True)
-    recency = fields.Float(digits=(7, 3), readonly=True)
-    referrals = fields.Float(digits=(7, 3), readonly=True)
-    redemptions = fields.Float(digits=(7, 3), readonly=True)
+    # the points: double precision columns, the type the recompute computes them
+    # in (a numeric column cost 100k conversions each way and a nightly rewrite
+    # of rows whose values had not changed); the views show three decimals
+    engagement = fields.Float(readonly=True)
+    reach = fields.Float(readonly=True)
+    sentiment = fields.Float(readonly=True)
+    recency = fields.Float(readonly=True)
+    referrals = fields.Float(readonly=True)
+    redemptions = fields.Float(readonly=True)
     scored_at = fields.Datetime(readonly=True)
     # the contact's company: its record rule walls the leaderboard per company
     # (one score per contact: a contact shared by companies has one score)
@@ -207,6 +210,10 @@ class SocialCrmAdvocate(models.Model):
         # one batch statement over every interaction: let its hash aggregate stay
         # in memory instead of spilling to disk (SET LOCAL ends with the transaction)
         self.env.cr.execute("SET LOCAL work_mem = '128MB'")
+        # nor JIT-compile it: on a database whose statistics know the table's size,
+        # compiling the statement's expressions cost more than running them (2.1 s
+        # without, 2.8-3.6 s with it at 1M interactions)
+        self.env.cr.execute("SET LOCAL jit = off")
         self.env.cr.execute(query)
         changed = dict(self.env.cr.fetchall())
         if limited:
