@@ -14,6 +14,7 @@ from . import res_config_settings_meta
 from . import social_crm_account_meta
 from . import social_crm_identity
 from . import social_crm_interaction
+from . import social_crm_partner_tally
 from . import social_crm_erased
 from . import social_crm_listening_query
 from . import social_crm_ingest

@@ -110,8 +110,16 @@ class ResPartner(models.Model):
     advocate_networks = fields.Char("Networks", compute="_compute_advocate_networks")
     advocate_explanation = fields.Text("Why this score", compute="_compute_advocate_explanation")
 
+    # counted over the interactions the user may read
+    @api.depends_context("uid", "allowed_company_ids")
     @api.depends("social_interaction_ids")
     def _compute_social_interaction_count(self):
+        tally = self._social_tally()
+        if tally is not None:  # the tally the database keeps: a few rows a contact
+            for partner in self:
+                kinds = tally.get(partner.id, {}).values()
+                partner.social_interaction_count = sum(p + n for p, n in kinds)
+            return
         counts = dict(
             self.env["social.crm.interaction"]._read_group(
                 [("partner_id", "in", self.ids)], ["partner_id"], ["__count"]
@@ -119,6 +127,12 @@ class ResPartner(models.Model):
         )
         for partner in self:
             partner.social_interaction_count = counts.get(partner, 0)
+
+    def _social_tally(self):
+        """{partner_id: {kind: (positives, negatives)}} of ``self``'s interactions the
+        user may read, from the tally (None when record rules other than the
+        company's apply: count the interactions then)."""
+        return self.env["social.crm.partner.tally"]._counts(self.filtered("id").ids)
 
     @api.depends("social_interaction_ids.date")
     def _compute_social_recent_interaction_ids(self):
@@ -224,6 +238,8 @@ class ResPartner(models.Model):
         for partner in self:
             partner.advocate_networks = ", ".join(sorted(networks.get(partner.id, [])))
 
+    # the kinds it cites are those of the interactions the user may read
+    @api.depends_context("uid", "allowed_company_ids")
     @api.depends(
         "advocate_score",
         "advocate_engagement",
@@ -263,29 +279,31 @@ class ResPartner(models.Model):
 
     def _advocate_kind_counts(self):
         """Per contact: {kind: interactions counted as engagement} and the number of
-        negative ones (polarity < 0), the score's own split, in one query."""
-        Interaction = self.env["social.crm.interaction"]
-        Interaction.flush_model(["partner_id", "kind", "polarity"])
-        query = Interaction._search([("partner_id", "in", self.ids)])
-        table = query.table
-        self.env.cr.execute(
-            SQL(
-                """
-                SELECT %(partner)s, %(kind)s, count(*), count(*) FILTER (WHERE %(polarity)s < 0)
-                  FROM %(from)s WHERE %(where)s
-              GROUP BY 1, 2
-                """,
-                partner=SQL.identifier(table, "partner_id"),
-                kind=SQL.identifier(table, "kind"),
-                polarity=SQL.identifier(table, "polarity"),
-                **{"from": query.from_clause, "where": query.where_clause},
+        negative ones (polarity < 0), the score's own split: from the tally the
+        database keeps (a contact with 10,000 interactions reads a few rows), or
+        counted when record rules other than the company's apply."""
+        tally = self._social_tally()
+        if tally is None:
+            tally = {}
+            Interaction = self.env["social.crm.interaction"]
+            groups = Interaction._read_group(
+                [("partner_id", "in", self.ids)], ["partner_id", "kind"], ["__count"]
             )
-        )
+            negative = {
+                (partner, kind): count
+                for partner, kind, count in Interaction._read_group(
+                    [("partner_id", "in", self.ids), ("polarity", "<", 0)],
+                    ["partner_id", "kind"],
+                    ["__count"],
+                )
+            }
+            for partner, kind, count in groups:
+                neg = negative.get((partner, kind), 0)
+                tally.setdefault(partner.id, {})[kind] = (count - neg, neg)
         kinds, negatives = {}, {}
-        for partner_id, kind, count, negative in self.env.cr.fetchall():
-            if count > negative:
-                kinds.setdefault(partner_id, {})[kind] = count - negative
-            negatives[partner_id] = negatives.get(partner_id, 0) + negative
+        for partner_id, by_kind in tally.items():
+            kinds[partner_id] = {kind: pos for kind, (pos, _neg) in by_kind.items() if pos}
+            negatives[partner_id] = sum(neg for _pos, neg in by_kind.values())
         return kinds, negatives
 
     # -- actions ---------------------------------------------------------------------
@@ -320,6 +338,8 @@ class ResPartner(models.Model):
 
     @api.model
     def _cron_advocate_recompute(self):
+        # the nightly run also folds the interaction tally's rows of busy contacts
+        self.env["social.crm.partner.tally"]._compact()
         self._advocate_recompute()
 
     @api.model

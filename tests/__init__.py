@@ -16,3 +16,4 @@ from . import test_queue_job
 from . import test_first_contact
 from . import test_listening
 from . import test_listener
+from . import test_partner_tally
