@@ -80,15 +80,24 @@ class SocialCrmPartnerTally(models.Model):
         # first installation (or a trigger was dropped): count what is there, then
         # let the triggers keep it, in this transaction
         for name in TRIGGERS:
-            cr.execute(f"DROP TRIGGER IF EXISTS {name} ON social_crm_interaction")
+            cr.execute(
+                SQL("DROP TRIGGER IF EXISTS %s ON social_crm_interaction", SQL.identifier(name))
+            )
         cr.execute("DELETE FROM social_crm_partner_tally")
-        cr.execute(_append("social_crm_interaction", "social_crm_interaction", 1))
+        # the statements are this module's constants: no value from outside in them
+        cr.execute(SQL(_append("social_crm_interaction", "social_crm_interaction", 1)))
         for name, (event, referencing) in TRIGGERS.items():
             cr.execute(
-                f"""
-                CREATE TRIGGER {name} AFTER {event} ON social_crm_interaction
-                REFERENCING {referencing} FOR EACH STATEMENT EXECUTE FUNCTION {name}()
-                """
+                SQL(
+                    """
+                    CREATE TRIGGER %s AFTER %s ON social_crm_interaction
+                    REFERENCING %s FOR EACH STATEMENT EXECUTE FUNCTION %s()
+                    """,
+                    SQL.identifier(name),
+                    SQL(event),
+                    SQL(referencing),
+                    SQL.identifier(name),
+                )
             )
 
     def _create_trigger_functions(self):
@@ -99,14 +108,18 @@ class SocialCrmPartnerTally(models.Model):
         }
         for name, body in bodies.items():
             self.env.cr.execute(
-                f"""
-                CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $body$
-                BEGIN
-                    {body}
-                    RETURN NULL;
-                END
-                $body$
-                """
+                SQL(
+                    """
+                    CREATE OR REPLACE FUNCTION %s() RETURNS trigger LANGUAGE plpgsql AS $body$
+                    BEGIN
+                        %s
+                        RETURN NULL;
+                    END
+                    $body$
+                    """,
+                    SQL.identifier(name),
+                    SQL(body),
+                )
             )
 
     @api.model
