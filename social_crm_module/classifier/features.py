@@ -147,9 +147,17 @@ def _add_group(vector: dict[int, float], names: list[str]) -> None:
         vector[position] = vector.get(position, 0.0) + weight
 
 
+@functools.lru_cache(maxsize=16)
+def _normalised_words(text: str) -> tuple[str, tuple[str, ...]]:
+    """``normalise(text)`` and its tokens, kept for the few texts last seen: a
+    classifier featurizes a post and then measures its coverage on the same words."""
+    norm = normalise(text)
+    return norm, tuple(tokens(norm))
+
+
 def word_names(text: str) -> list[str]:
     """The ``w:`` names of a post's words (what the model's coverage is measured on)."""
-    return ["w:" + token for token in tokens(normalise(text)) if token[0] not in "?!¿¡."]
+    return ["w:" + token for token in _normalised_words(text)[1] if token[0] not in "?!¿¡."]
 
 
 def featurize(
@@ -181,8 +189,7 @@ def featurize_split(
     sums each word's n-gram weights once and keeps the sum (words repeat across
     posts), so the n-grams, most of a post's features, cost one lookup a word."""
     vector: dict[int, float] = {}
-    norm = normalise(text)
-    words = tokens(norm)
+    norm, words = _normalised_words(text)
     clauses = _clauses(norm)
     _lexical(vector, words, clauses)
     dense = _dense(text, words, len(clauses) > 1, polarity_scores, rules)
