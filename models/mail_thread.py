@@ -4,6 +4,8 @@ from odoo import api, fields, models
 from odoo.tools import SQL
 from odoo.tools.mail import generate_tracking_message_id
 
+from .sql_array import array
+
 
 class MailThread(models.AbstractModel):
     _inherit = "mail.thread"
@@ -51,8 +53,8 @@ class MailThread(models.AbstractModel):
                        %(id_left)s || '-' || note.id || '@' || %(id_right)s,
                        %(uid)s, %(now)s, %(uid)s,
                        %(now)s, false
-                  FROM unnest(%(ids)s::int[], %(res_ids)s::int[], %(bodies)s::text[],
-                              %(dates)s::timestamp[]) AS note(id, res_id, body, date)
+                  FROM unnest(%(ids)s, %(res_ids)s, %(bodies)s, %(dates)s)
+                       AS note(id, res_id, body, date)
                 """,
                 model=self._name,
                 subtype=subtype_id,
@@ -62,12 +64,12 @@ class MailThread(models.AbstractModel):
                 uid=self.env.uid,
                 id_left=id_left,
                 id_right=id_right,
-                ids=ids,
-                res_ids=res_ids,
-                bodies=[str(escape(body)) for _res_id, body in pairs],
-                dates=list(dates) if dates else [None] * len(pairs),
+                ids=array(ids, "int4"),
+                res_ids=array(res_ids, "int4"),
+                bodies=array([escape(body) for _res_id, body in pairs], "text"),
+                dates=array(list(dates) if dates else [None] * len(pairs), "timestamp"),
             )
         )
-        self.env["mail.message"].invalidate_model()
+        # new rows: nothing of them is in the cache, only the lists they join
         self.browse(res_ids).invalidate_recordset(["message_ids"])
         return ids

@@ -342,14 +342,15 @@ class SocialCrmAccount(models.Model):
     _sync_max_backoff = timedelta(hours=6)
 
     def _sync_one_page(self, connector):
-        """Fetch and ingest the page after the stored cursor; return has_more."""
+        """Fetch and ingest the page after the stored cursor; return (has_more, how
+        many interactions it stored)."""
         self.ensure_one()
         page = connector.fetch(self.cursor or None)
-        self._ingest_page(page)
+        stored = self._ingest_page(page)
         self.write(
             {"state": "connected", "last_error": False, "failure_count": 0, "next_sync_at": False}
         )
-        return page.has_more
+        return page.has_more, len(stored)
 
     def _sync(self, max_pages=None):
         """Read pages until there is no more or the budget is spent; return counts.
@@ -360,8 +361,7 @@ class SocialCrmAccount(models.Model):
         """
         self.ensure_one()
         budget = max_pages or self._sync_page_budget
-        pages = 0
-        before = len(self.interaction_ids)
+        pages = created = 0
         if not self._sync_lock():
             _logger.info("Social CRM account %s is being synced by another worker", self.id)
             return pages, 0
@@ -374,7 +374,7 @@ class SocialCrmAccount(models.Model):
                     break
                 try:
                     with self.env.cr.savepoint():
-                        has_more = self._sync_one_page(connector)
+                        has_more, stored = self._sync_one_page(connector)
                 except ConnectorError as error:
                     self._sync_failed(error)
                     break
@@ -383,13 +383,14 @@ class SocialCrmAccount(models.Model):
                     # kept when the page then failed
                     self._store_refreshed_credentials(connector)
                 pages += 1
+                created += stored
                 self._sync_commit()
                 if not has_more:
                     break
         self.invalidate_recordset(["interaction_ids"])
         # after the pages are committed: a rolled-back page never sent a code
         self.env["social.crm.campaign.recipient"].sudo()._deliver_due()
-        return pages, len(self.interaction_ids) - before
+        return pages, created
 
     def _sync_lock(self):
         """Hold this account for the current transaction; False when another

@@ -23,6 +23,7 @@ from odoo import api, fields, models
 from odoo.tools import SQL
 
 from ..social_crm_module import matching
+from .sql_array import array
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 #: a phone number as people type it: at least 7 digits, with spaces, dots, dashes
@@ -68,13 +69,16 @@ class SocialCrmIngest(models.AbstractModel):
         if listening:
             items, heard = self.env["social.crm.listening.query"]._admit(items, listening)
         if items:
+            # the classifier works beside the queries of the identities and the notes
+            classified = self._classify_started(items)
             identities = self._identities(account, [item.author for item in items])
-            items = [
-                item
-                for item in items
-                if not identities[item.author.external_id].partner_id.social_do_not_track
-            ]
-            interactions = self._create(account, items, identities, heard)
+            untracked = {
+                key
+                for key, identity in identities.items()
+                if identity.partner_id.social_do_not_track
+            }
+            items = [item for item in items if item.author.external_id not in untracked]
+            interactions = self._create(account, items, identities, heard, classified)
             self._suggest_from_conversations(account, interactions)
             self._touch_dates(interactions)
         self._store_position(account, page)
@@ -168,31 +172,31 @@ class SocialCrmIngest(models.AbstractModel):
         """One UPDATE for handles, names and followers that changed on the network."""
         if not identities:
             return
-        rows = [
-            SQL(
-                "(%s, %s::varchar, %s::varchar, %s::int)",
-                identity.id,
-                # Odoo reads an empty char as False: send NULL, never a boolean
-                by_id[identity.external_id].handle or identity.handle or None,
-                by_id[identity.external_id].display_name or identity.display_name_network or None,
-                by_id[identity.external_id].followers_count,
-            )
-            for identity in identities
-        ]
+        ids, handles, names, followers = [], [], [], []
+        for identity in identities:
+            author = by_id[identity.external_id]
+            ids.append(identity.id)
+            # Odoo reads an empty char as False: send NULL, never a boolean
+            handles.append(author.handle or identity.handle or None)
+            names.append(author.display_name or identity.display_name_network or None)
+            followers.append(author.followers_count)
         self.env["social.crm.identity"].flush_model()
         self.env.cr.execute(
             SQL(
                 """
                 UPDATE social_crm_identity i
                    SET handle = v.handle, display_name_network = v.name,
-                       followers_count = COALESCE(v.followers::int, i.followers_count)
-                  FROM (VALUES %s) AS v(id, handle, name, followers)
+                       followers_count = COALESCE(v.followers, i.followers_count)
+                  FROM unnest(%s, %s, %s, %s) AS v(id, handle, name, followers)
                  WHERE i.id = v.id
                    AND (i.handle, i.display_name_network, i.followers_count)
                        IS DISTINCT FROM
-                       (v.handle, v.name, COALESCE(v.followers::int, i.followers_count))
+                       (v.handle, v.name, COALESCE(v.followers, i.followers_count))
                 """,
-                SQL(", ").join(rows),
+                array(ids, "int4"),
+                array(handles, "varchar"),
+                array(names, "varchar"),
+                array(followers, "int4"),
             )
         )
         identities.invalidate_recordset(["handle", "display_name_network", "followers_count"])
@@ -354,50 +358,60 @@ class SocialCrmIngest(models.AbstractModel):
     # -- 4. interactions and their notes --------------------------------------------------
 
     @api.model
-    def _create(self, account, items, identities, heard=None):
+    def _create(self, account, items, identities, heard=None, classified=None):
         """Create the page's interactions in one INSERT, with everything known before
         it (the chatter note, the classification, precomputed partner and company):
         each UPDATE of a row in the transaction that inserted it re-checks every
         foreign key of the row, so none is left for later that can be done now.
-        ``items`` are oldest first."""
+        ``items`` are oldest first; ``classified`` is :meth:`_classify_started` of
+        them (or of more: it was started before some were left out)."""
         Interaction = self.env["social.crm.interaction"]
+        if classified is None:
+            classified = self._classify_started(items)
         values = self._values(account, items, identities)
         for vals, new_id in zip(values, Interaction._reserve_ids(len(values)), strict=True):
             vals["id"] = new_id
             if heard and vals["external_id"] in heard:
                 vals["listening_query_id"] = heard[vals["external_id"]]
-        self.env["social.crm.routing.rule"]._decide(account.company_id, values)
+        # (contact, handle) of each author linked for sure, read once an author
+        confirmed = {
+            key: (identity.partner_id.id, identity.handle)
+            for key, identity in identities.items()
+            if identity.link_state == "confirmed" and identity.partner_id
+        }
         linked = [
-            (vals, item, identities[item.author.external_id])
+            (vals, item, confirmed[item.author.external_id])
             for vals, item in zip(values, items, strict=True)
-            if identities[item.author.external_id].link_state == "confirmed"
-            and identities[item.author.external_id].partner_id
+            if item.author.external_id in confirmed
         ]
         message_ids = self.env["res.partner"]._social_crm_log_notes(
             [
                 (
-                    identity.partner_id.id,
+                    partner_id,
                     Interaction._note_body(
                         str(item.kind),
                         account.network,
-                        identity.handle,
+                        handle,
                         item.text,
                         item.url,
                         interaction_id=vals["id"],
                     ),
                 )
-                for vals, item, identity in linked
+                for vals, item, (partner_id, handle) in linked
             ],
             subtype_xmlid="social_crm_module.mt_social_interaction",
-            dates=[vals["date"] for vals, _item, _identity in linked],
+            dates=[vals["date"] for vals, _item, _partner in linked],
         )
-        for (vals, _item, _identity), message_id in zip(linked, message_ids, strict=True):
+        for (vals, _item, _partner), message_id in zip(linked, message_ids, strict=True):
             vals["message_id"] = message_id
+        # the notes are stored: now the classification is needed (routing decides on it)
+        self._apply_classification(values, classified())
+        self.env["social.crm.routing.rule"]._decide(account.company_id, values)
         return Interaction.sudo()._insert_synced(values)
 
     @api.model
     def _values(self, account, items, identities):
-        """The create values of the page's interactions, classified."""
+        """The create values of the page's interactions (classified later)."""
         parents = {item.parent_id for item in items if item.parent_id}
         parent_ids = {}
         if parents:
@@ -420,17 +434,27 @@ class SocialCrmIngest(models.AbstractModel):
             }
             for item in items
         ]
-        self._classify(values)
         return values
 
     @api.model
-    def _classify(self, values):
-        """Intent and sentiment in the create values, so the INSERT carries them."""
-        texts = [vals for vals in values if vals.get("text")]
-        results = self.env["social.crm.interaction"]._classify_texts(
-            [vals["text"] for vals in texts]
+    def _classify_started(self, items):
+        """Begin classifying the items' words; return the function that waits for
+        ``{external id: classification}`` of the items that have words."""
+        worded = [item for item in items if item.text]
+        wait = self.env["social.crm.interaction"]._classify_texts_started(
+            [item.text for item in worded]
         )
-        for vals, result in zip(texts, results, strict=True):
+        return lambda: {
+            item.external_id: result for item, result in zip(worded, wait(), strict=True)
+        }
+
+    @api.model
+    def _apply_classification(self, values, classified):
+        """Intent and sentiment in the create values, so the INSERT carries them."""
+        for vals in values:
+            result = classified.get(vals["external_id"]) if vals.get("text") else None
+            if result is None:
+                continue
             vals.update(
                 intent=result.intent,
                 polarity=result.polarity,
@@ -478,12 +502,17 @@ class SocialCrmIngest(models.AbstractModel):
             ("social.crm.identity", "last_interaction_at", "identity_id"),
             ("res.partner", "social_last_interaction_at", "partner_id"),
         )
+        # read as the cache holds them (ids, not records): the ingest's INSERT put
+        # them there, and fetch() reads only what it did not
+        interactions.fetch(["date", "identity_id", "partner_id"])
+        cache = self.env.cache
+        dates = list(cache.get_values(interactions, interactions._fields["date"]))
         for model, column, link in targets:
             latest = {}
-            for interaction in interactions:
-                record_id = interaction[link].id
-                if record_id and (record_id not in latest or latest[record_id] < interaction.date):
-                    latest[record_id] = interaction.date
+            links = cache.get_values(interactions, interactions._fields[link])
+            for record_id, date in zip(links, dates, strict=True):
+                if record_id and (record_id not in latest or latest[record_id] < date):
+                    latest[record_id] = date
             if not latest:
                 continue
             Model = self.env[model]
@@ -493,14 +522,14 @@ class SocialCrmIngest(models.AbstractModel):
                     """
                     UPDATE %(table)s t
                        SET %(column)s = v.last
-                      FROM unnest(%(ids)s::int[], %(dates)s::timestamp[]) AS v(id, last)
+                      FROM unnest(%(ids)s, %(dates)s) AS v(id, last)
                      WHERE t.id = v.id
                        AND (t.%(column)s IS NULL OR t.%(column)s < v.last)
                     """,
                     table=SQL.identifier(Model._table),
                     column=SQL.identifier(column),
-                    ids=list(latest),
-                    dates=list(latest.values()),
+                    ids=array(latest, "int4"),
+                    dates=array(latest.values(), "timestamp"),
                 )
             )
             Model.browse(latest).invalidate_recordset([column])

@@ -146,13 +146,15 @@ class TestClassifierConfidenceAndRemote(TransactionCase):
         sure = "My order arrived broken and support never answered. Terrible service."
         with patch.object(
             type(self.env["social.crm.interaction"]),
-            "_classify_texts",
-            lambda model, texts: [
-                sentiment.Classification("complaint", -0.8, "negative", 0.9)
-                if text == sure
-                else sentiment.Classification("complaint", -0.2, "negative", 0.3)
-                for text in texts
-            ],
+            "_classify_texts_started",
+            lambda model, texts: (
+                lambda: [
+                    sentiment.Classification("complaint", -0.8, "negative", 0.9)
+                    if text == sure
+                    else sentiment.Classification("complaint", -0.2, "negative", 0.3)
+                    for text in texts
+                ]
+            ),
         ):
             created = self.account._ingest_page(self._page(sure=sure, unsure="hmm, ok I guess"))
         by_id = {i.external_id: i for i in created}
