@@ -10,6 +10,7 @@ from odoo.tests import Form, new_test_user, tagged
 from odoo.tests.common import TransactionCase
 
 from ..social_crm_module import sentiment
+from ..social_crm_module.classifier import helper
 from ..social_crm_module.interaction import Author, Interaction, Kind, Network, Page
 from ..social_crm_module.testing import FakeServer
 from .common import SocialCrmCase, make_author, make_interaction, make_page
@@ -172,6 +173,21 @@ class TestClassifierConfidenceAndRemote(TransactionCase):
         todo = self.env["mail.activity"].search([("social_crm_interaction_id", "in", created.ids)])
         # one open to-do per author and intent: the corrected complaint joins it
         self.assertEqual(todo.social_crm_interaction_id, by_id["sure"])
+
+    def test_a_full_page_is_classified_in_the_helper_as_it_would_be_here(self):
+        posts = [row["text"] for row in sentiment.labelled_posts()][: helper.MIN_BATCH + 4]
+        page = self._page(**{f"p{n}": text for n, text in enumerate(posts)})
+        created = self.account._ingest_page(page)
+        self.assertIsNotNone(getattr(helper._local, "helper", None), "a page this big goes out")
+        self.assertEqual(len(created), len(posts))
+        for row in created:
+            expected = sentiment.classify(row.text)
+            self.assertEqual(
+                (row.intent, row.sentiment, row.model_intent, row.model_sentiment),
+                (expected.intent, expected.label, expected.intent, expected.label),
+            )
+            self.assertAlmostEqual(row.polarity, expected.polarity)
+            self.assertAlmostEqual(row.confidence, expected.confidence)
 
     def test_the_local_model_gives_a_confidence(self):
         (row,) = self.account._ingest_page(

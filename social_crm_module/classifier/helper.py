@@ -77,7 +77,8 @@ def start(texts: Sequence[str | None]) -> Callable[[], list[sentiment.Classifica
 
 def _offloadable(model: str, texts: list) -> bool:
     return (
-        len(texts) >= MIN_BATCH
+        os.name == "posix"  # select() on a pipe
+        and len(texts) >= MIN_BATCH
         and time.monotonic() >= _disabled_until
         and model in _built_in
         and sentiment.get_model(model) is _built_in[model]
