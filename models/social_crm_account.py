@@ -13,6 +13,7 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL, config, format_datetime
 
 from ..social_crm_module import registry
+from ..social_crm_module.classifier import helper
 from ..social_crm_module.connectors import make_connector
 from ..social_crm_module.errors import (
     AuthError,
@@ -365,6 +366,8 @@ class SocialCrmAccount(models.Model):
         if not self._sync_lock():
             _logger.info("Social CRM account %s is being synced by another worker", self.id)
             return pages, 0
+        # the classifier's helper loads its model while the first page is fetched
+        helper.warm()
         # one connector for the run: one session, reused page after page
         with self._connector() as connector:
             while pages < budget:

@@ -80,7 +80,6 @@ class SocialCrmIngest(models.AbstractModel):
             items = [item for item in items if item.author.external_id not in untracked]
             interactions = self._create(account, items, identities, heard, classified)
             self._suggest_from_conversations(account, interactions)
-            self._touch_dates(interactions)
         self._store_position(account, page)
         self.env["social.crm.routing.rule"]._route(interactions, flagged=True)
         self.env["social.crm.campaign"]._trigger(interactions)
@@ -404,7 +403,17 @@ class SocialCrmIngest(models.AbstractModel):
         )
         for (vals, _item, _partner), message_id in zip(linked, message_ids, strict=True):
             vals["message_id"] = message_id
-        # the notes are stored: now the classification is needed (routing decides on it)
+        # the dates move forward before the interactions are stored (the same
+        # transaction): one more statement while the classifier works
+        self._touch_dates(
+            (
+                vals["identity_id"],
+                confirmed.get(item.author.external_id, (None, None))[0],
+                vals["date"],
+            )
+            for vals, item in zip(values, items, strict=True)
+        )
+        # now the classification is needed (routing decides on it)
         self._apply_classification(values, classified())
         self.env["social.crm.routing.rule"]._decide(account.company_id, values)
         return Interaction.sudo()._insert_synced(values)
@@ -495,44 +504,49 @@ class SocialCrmIngest(models.AbstractModel):
     # -- 5. dates, 6. position ------------------------------------------------------------
 
     @api.model
-    def _touch_dates(self, interactions):
-        """Move identities' and contacts' last-interaction dates forward (2 queries),
-        from the page's own records: the interactions table is not read again."""
-        targets = (
-            ("social.crm.identity", "last_interaction_at", "identity_id"),
-            ("res.partner", "social_last_interaction_at", "partner_id"),
-        )
-        # read as the cache holds them (ids, not records): the ingest's INSERT put
-        # them there, and fetch() reads only what it did not
-        interactions.fetch(["date", "identity_id", "partner_id"])
-        cache = self.env.cache
-        dates = list(cache.get_values(interactions, interactions._fields["date"]))
-        for model, column, link in targets:
-            latest = {}
-            links = cache.get_values(interactions, interactions._fields[link])
-            for record_id, date in zip(links, dates, strict=True):
-                if record_id and (record_id not in latest or latest[record_id] < date):
-                    latest[record_id] = date
-            if not latest:
-                continue
-            Model = self.env[model]
-            Model.flush_model([column])
-            self.env.cr.execute(
-                SQL(
-                    """
-                    UPDATE %(table)s t
-                       SET %(column)s = v.last
-                      FROM unnest(%(ids)s, %(dates)s) AS v(id, last)
+    def _touch_dates(self, rows):
+        """Move identities' and contacts' last-interaction dates forward, in one
+        statement, from the page's rows ``(identity id, contact id or None, date)``:
+        the interactions table is not read again."""
+        latest = ({}, {})  # identity -> date, contact -> date
+        for identity_id, partner_id, date in rows:
+            for dates, record_id in zip(latest, (identity_id, partner_id), strict=True):
+                if record_id and (record_id not in dates or dates[record_id] < date):
+                    dates[record_id] = date
+        identities, partners = latest
+        if not identities:
+            return
+        self.env["social.crm.identity"].flush_model(["last_interaction_at"])
+        self.env["res.partner"].flush_model(["social_last_interaction_at"])
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH identity AS (
+                    UPDATE social_crm_identity t SET last_interaction_at = v.last
+                      FROM unnest(%(identity_ids)s, %(identity_dates)s) AS v(id, last)
                      WHERE t.id = v.id
-                       AND (t.%(column)s IS NULL OR t.%(column)s < v.last)
-                    """,
-                    table=SQL.identifier(Model._table),
-                    column=SQL.identifier(column),
-                    ids=array(latest, "int4"),
-                    dates=array(latest.values(), "timestamp"),
+                       AND (t.last_interaction_at IS NULL OR t.last_interaction_at < v.last)
+                ), partner AS (
+                    UPDATE res_partner t SET social_last_interaction_at = v.last
+                      FROM unnest(%(partner_ids)s, %(partner_dates)s) AS v(id, last)
+                     WHERE t.id = v.id
+                       AND (t.social_last_interaction_at IS NULL
+                            OR t.social_last_interaction_at < v.last)
                 )
+                SELECT 1
+                """,
+                identity_ids=array(identities, "int4"),
+                identity_dates=array(identities.values(), "timestamp"),
+                partner_ids=array(partners, "int4"),
+                partner_dates=array(partners.values(), "timestamp"),
             )
-            Model.browse(latest).invalidate_recordset([column])
+        )
+        self.env["social.crm.identity"].browse(identities).invalidate_recordset(
+            ["last_interaction_at"]
+        )
+        self.env["res.partner"].browse(partners).invalidate_recordset(
+            ["social_last_interaction_at"]
+        )
 
     @api.model
     def _store_position(self, account, page):

@@ -2,7 +2,7 @@ import json
 import logging
 from datetime import datetime
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
@@ -324,33 +324,35 @@ class SocialCrmInteraction(models.Model):
     @api.model
     def _note_body(self, kind, network, handle, text, url, *, interaction_id=None):
         """The chatter note of an interaction, before or after it is stored. The
-        network's words are escaped by ``Markup.format``, never trusted. A direct
+        network's words are escaped, never trusted. A direct
         message's words are not copied into it: the note says that one arrived and,
         once the interaction exists, links to it."""
         kind_label = dict(KINDS).get(kind, kind)
         network_label = dict(network_selection(self)).get(network, network)
-        # Markup's % escapes each value as .format does, at half the cost (a page's
-        # notes are built one by one)
-        body = Markup("<p><b>%s</b> on %s by %s</p>") % (kind_label, network_label, handle or "")
+        # every value through escape(), the tags as literals, joined once (a page's
+        # notes are built one by one: a Markup operation per piece cost twice this)
+        parts = [f"<p><b>{escape(kind_label)}</b> on {escape(network_label)}"]
+        parts.append(f" by {escape(handle or '')}</p>")
         if kind == "dm":
-            body += Markup("<p>%s</p>") % self.env._(
-                "A private message: its text is on the interaction."
-            )
+            private = self.env._("A private message: its text is on the interaction.")
+            parts.append(f"<p>{escape(private)}</p>")
             if interaction_id:
-                body += Markup('<p><a href="/odoo/social.crm.interaction/%s">%s</a></p>') % (
-                    interaction_id,
-                    self.env._("Open the message"),
+                parts.append(
+                    f'<p><a href="/odoo/social.crm.interaction/{int(interaction_id)}">'
+                    f"{escape(self.env._('Open the message'))}</a></p>"
                 )
-            return body
+            return Markup("".join(parts))  # noqa: S704 - every value escaped above
         text = (text or "").strip()
         if text:
-            body += Markup("<blockquote>%s</blockquote>") % text
+            parts.append(f"<blockquote>{escape(text)}</blockquote>")
         url = url if isinstance(url, str) and url.startswith(("http://", "https://")) else ""
         if url:
-            body += Markup(
-                '<p><a href="%s" target="_blank" rel="noopener noreferrer">%s</a></p>'
-            ) % (url, self.env._("Open on %s", network_label))
-        return body
+            opening = self.env._("Open on %s", network_label)
+            parts.append(
+                f'<p><a href="{escape(url)}" target="_blank" rel="noopener noreferrer">'
+                f"{escape(opening)}</a></p>"
+            )
+        return Markup("".join(parts))  # noqa: S704 - every value escaped above
 
     def _note_body_of_record(self):
         self.ensure_one()

@@ -75,6 +75,13 @@ def start(texts: Sequence[str | None]) -> Callable[[], list[sentiment.Classifica
     return lambda: results
 
 
+def warm() -> None:
+    """Start this thread's helper now (it loads the model while the caller fetches
+    its first page), if batches would go to one."""
+    if _offloadable(sentiment.model_in_use(), [None] * MIN_BATCH):
+        _helper()
+
+
 def _offloadable(model: str, texts: list) -> bool:
     return (
         os.name == "posix"  # select() on a pipe
@@ -223,9 +230,11 @@ def serve(stdin_fd: int = 0, stdout=None, idle_s: float = IDLE_S) -> None:
 
 
 def main() -> None:
-    """Serve on the original stdout; anything printed goes to stderr instead."""
+    """Load the default model, then serve on the original stdout (anything printed
+    goes to stderr instead)."""
     answers = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
+    sentiment.classify("ready")
     serve(0, answers)
 
 

@@ -132,3 +132,19 @@ def test_an_idle_helper_exits():
     os.close(read)
     os.close(write)
     assert out.getvalue() == b""
+
+
+def test_warm_starts_the_helper_that_then_serves_the_first_batch():
+    helper.warm()
+    process = helper._local.helper
+    assert process is not None and process.alive()
+    texts = batch()
+    assert helper.start(texts)() == sentiment.classify_many(texts)
+    assert helper._local.helper is process
+
+
+def test_warm_starts_nothing_for_a_model_of_this_process():
+    sentiment.register_model("mine", lambda text, lang=None: sentiment.EMPTY)
+    sentiment.use_model("mine")
+    helper.warm()
+    assert getattr(helper._local, "helper", None) is None
