@@ -338,8 +338,10 @@ class ResPartner(models.Model):
 
     @api.model
     def _cron_advocate_recompute(self):
-        # the nightly run also folds the interaction tally's rows of busy contacts
+        # the nightly run also folds the interaction tally's rows of busy contacts,
+        # and drops the scores of contacts deleted without the ORM
         self.env["social.crm.partner.tally"]._compact()
+        self.env["social.crm.advocate"]._drop_orphans()
         self._advocate_recompute()
 
     @api.model
@@ -371,6 +373,11 @@ class ResPartner(models.Model):
             for partner_id, name in self.env.cr.fetchall()
         }
         self._social_crm_log_notes(bodies, subtype_xmlid="social_crm_module.mt_advocate_tier")
+
+    def unlink(self):
+        # the advocate table has no foreign key to cascade (social.crm.advocate)
+        self.env["social.crm.advocate"].sudo().search([("partner_id", "in", self.ids)]).unlink()
+        return super().unlink()
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_campaign_coupon(self):

@@ -79,6 +79,49 @@ class TestAdvocateScoring(SocialCrmCase):
                     )
         self.assertTrue(any(ref.total > 0 for ref in expected.values()))
 
+    def _scored(self, name):
+        partner, identity = self._person(name, followers=100)
+        self._interactions(identity, [("repost", NOW - timedelta(days=1), 0.5)])
+        self.Partner._advocate_recompute(partner.ids, now=NOW)
+        row = self.env["social.crm.advocate"].search([("partner_id", "=", partner.id)])
+        self.assertEqual(len(row), 1)
+        return partner, row
+
+    def test_the_scores_table_has_no_foreign_key_and_keeps_its_constraints(self):
+        self.env.cr.execute(
+            """
+            SELECT contype, conname FROM pg_constraint
+             WHERE conrelid = 'social_crm_advocate'::regclass ORDER BY conname
+            """
+        )
+        kinds = {name: kind for kind, name in self.env.cr.fetchall()}
+        self.assertNotIn("f", kinds.values(), "no foreign-key check per inserted row")
+        self.assertEqual(kinds.get("social_crm_advocate_partner_unique"), "u")
+        self.assertEqual(kinds.get("social_crm_advocate_score_range"), "c")
+        # an upgrade from a table that had the key drops it
+        self.env.cr.execute(
+            """
+            ALTER TABLE social_crm_advocate ADD CONSTRAINT social_crm_advocate_partner_id_fkey
+                FOREIGN KEY (partner_id) REFERENCES res_partner(id) ON DELETE CASCADE
+            """
+        )
+        self.env["social.crm.advocate"].init()
+        self.env.cr.execute(
+            "SELECT count(*) FROM pg_constraint WHERE conrelid = 'social_crm_advocate'::regclass"
+            " AND contype = 'f'"
+        )
+        self.assertEqual(self.env.cr.fetchone()[0], 0)
+
+    def test_a_deleted_contact_takes_its_score_along(self):
+        partner, row = self._scored("Gone Person")
+        partner.unlink()
+        self.assertFalse(row.exists())
+        # deleted behind the ORM's back: the nightly run drops the row
+        other, other_row = self._scored("Other Person")
+        self.env.cr.execute("DELETE FROM res_partner WHERE id = %s", [other.id])
+        self.env["res.partner"]._cron_advocate_recompute()
+        self.assertFalse(other_row.exists())
+
     def test_no_interactions_scores_zero_and_is_not_ranked(self):
         partner, _identity = self._person("Quiet Person", followers=50_000)
         self.Partner._advocate_recompute(partner.ids, now=NOW)
