@@ -39,7 +39,7 @@ TABLES = (
 
 
 def program(env, name):
-    from odoo.addons.social_crm_module.tests.common import coupon_program
+    from odoo.addons.social_crm_module.social_crm_module.testing import coupon_program
 
     return coupon_program(env, name)
 

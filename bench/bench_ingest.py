@@ -100,7 +100,7 @@ def arguments() -> argparse.Namespace:
 def setup(env, args):
     """The account, the contacts with their identities (committed), and the pages."""
     from odoo.addons.social_crm_module import social_crm_module as engine
-    from odoo.addons.social_crm_module.tests.common import identity_values
+    from odoo.addons.social_crm_module.social_crm_module.testing import identity_values
 
     account = env["social.crm.account"].create(
         {"name": "bench", "network": "mastodon", "base_url": "https://m.example"}

@@ -67,10 +67,10 @@ def form_spec(env, model: str) -> dict:
 
 def ingest(env, engine, partner, interactions: int) -> None:
     from odoo.addons.social_crm_module.social_crm_module.testing import (
+        confirmed_identity,
         make_author,
         make_interaction,
     )
-    from odoo.addons.social_crm_module.tests.common import confirmed_identity
 
     account = env["social.crm.account"].create(
         {"name": "bench form", "network": "mastodon", "base_url": "https://m.example"}

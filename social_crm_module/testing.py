@@ -331,3 +331,47 @@ class FakeWebSocketServer:
                     record["received"].append(ws.recv(timeout=5))
         except ConnectionClosed:
             return
+
+
+# -- Odoo records (the Odoo suite and the benchmarks give the environment; nothing
+# here imports odoo, and a benchmark need not import the test package for them)
+
+
+def identity_values(partner, handle, network="mastodon", **values):
+    """The values of an identity a person confirmed for ``partner``: its external
+    id is the handle unless ``external_id`` is given (benchmarks create many)."""
+    return {
+        "network": network,
+        "external_id": handle,
+        "handle": handle,
+        "partner_id": partner.id,
+        "link_state": "confirmed",
+        "match_reason": "manual",
+        **values,
+    }
+
+
+def confirmed_identity(env, partner, handle, network="mastodon", **values):
+    """An identity a person confirmed for ``partner`` (see :func:`identity_values`)."""
+    return env["social.crm.identity"].create(identity_values(partner, handle, network, **values))
+
+
+def coupon_program(env, name="Social 10%", **values):
+    """A Coupons program whose one reward is 10% off the order for one point."""
+    reward = {
+        "reward_type": "discount",
+        "discount": 10,
+        "discount_mode": "percent",
+        "discount_applicability": "order",
+        "required_points": 1,
+    }
+    return env["loyalty.program"].create(
+        {
+            "name": name,
+            "program_type": "coupons",
+            "trigger": "with_code",
+            "applies_on": "current",
+            "reward_ids": [(0, 0, reward)],
+            **values,
+        }
+    )

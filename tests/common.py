@@ -12,7 +12,14 @@ from unittest.mock import patch
 from odoo.tests.common import TransactionCase
 
 from ..social_crm_module.interaction import Page
-from ..social_crm_module.testing import NOW, make_author, make_interaction
+from ..social_crm_module.testing import (
+    NOW,
+    confirmed_identity,
+    coupon_program,
+    identity_values,
+    make_author,
+    make_interaction,
+)
 
 __all__ = [
     "NOW",
@@ -24,46 +31,6 @@ __all__ = [
     "make_interaction",
     "make_page",
 ]
-
-
-def identity_values(partner, handle, network="mastodon", **values):
-    """The values of an identity a person confirmed for ``partner``: its external
-    id is the handle unless ``external_id`` is given (benchmarks create many)."""
-    return {
-        "network": network,
-        "external_id": handle,
-        "handle": handle,
-        "partner_id": partner.id,
-        "link_state": "confirmed",
-        "match_reason": "manual",
-        **values,
-    }
-
-
-def confirmed_identity(env, partner, handle, network="mastodon", **values):
-    """An identity a person confirmed for ``partner`` (see :func:`identity_values`)."""
-    return env["social.crm.identity"].create(identity_values(partner, handle, network, **values))
-
-
-def coupon_program(env, name="Social 10%", **values):
-    """A Coupons program whose one reward is 10% off the order for one point."""
-    reward = {
-        "reward_type": "discount",
-        "discount": 10,
-        "discount_mode": "percent",
-        "discount_applicability": "order",
-        "required_points": 1,
-    }
-    return env["loyalty.program"].create(
-        {
-            "name": name,
-            "program_type": "coupons",
-            "trigger": "with_code",
-            "applies_on": "current",
-            "reward_ids": [(0, 0, reward)],
-            **values,
-        }
-    )
 
 
 def make_page(items, **values):
