@@ -375,9 +375,16 @@ class ResPartner(models.Model):
         self._social_crm_log_notes(bodies, subtype_xmlid="social_crm_module.mt_advocate_tier")
 
     def unlink(self):
-        # the advocate table has no foreign key to cascade (social.crm.advocate)
-        self.env["social.crm.advocate"].sudo().search([("partner_id", "in", self.ids)]).unlink()
-        return super().unlink()
+        # the advocate table has no foreign key to cascade (social.crm.advocate): its
+        # rows go once the contacts are gone, that is once unlink() has checked that
+        # this user may delete them
+        ids = self.ids
+        result = super().unlink()
+        self.env["social.crm.advocate"].flush_model()
+        self.env.cr.execute(SQL("DELETE FROM social_crm_advocate WHERE partner_id = ANY(%s)", ids))
+        if self.env.cr.rowcount:
+            self.env["social.crm.advocate"].invalidate_model()
+        return result
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_campaign_coupon(self):
