@@ -71,8 +71,8 @@ class SocialCrmAdvocate(models.Model):
     referral_count = fields.Integer(related="partner_id.advocate_referral_count")
     explanation = fields.Text(related="partner_id.advocate_explanation")
 
-    # created with the table (init: the ORM does not make this table), declared
-    # here so that Odoo keeps them on upgrade and words their errors
+    # added by init() (the ORM does not make this table), declared here so that
+    # Odoo keeps them on upgrade and words their errors
     _sql_constraints = [
         ("partner_unique", "UNIQUE(partner_id)", "A contact has one advocate score."),
         ("score_range", "CHECK(score >= 0 AND score <= 100)", "A score lies between 0 and 100."),
@@ -83,26 +83,22 @@ class SocialCrmAdvocate(models.Model):
             advocate.avatar_url = f"/web/image/res.partner/{advocate.partner_id.id}/avatar_128"
 
     def init(self):
-        """The table, as the ORM would make it from the fields, minus the foreign
-        key (see the class): created on install, the key dropped on upgrade. A
-        field added here needs its column added here too."""
+        """The table as the ORM makes it from the fields (Odoo's own helpers), minus
+        the foreign key (see the class): created on install, a field's column added
+        when it is new, the key dropped on upgrade."""
         cr = self.env.cr
+        columns = [
+            (name, field.column_type[1] + (" NOT NULL" if field.required else ""), field.string)
+            for name, field in self._fields.items()
+            if name != "id" and field.store and field.column_type
+        ]
+        if not sql.table_exists(cr, self._table):
+            sql.create_model_table(cr, self._table, self._description, columns)
+        for name, _type, comment in columns:
+            if not sql.column_exists(cr, self._table, name):
+                sql.create_column(cr, self._table, name, self._fields[name].column_type[1], comment)
         cr.execute(
             """
-            CREATE TABLE IF NOT EXISTS social_crm_advocate (
-                id SERIAL PRIMARY KEY,
-                partner_id INTEGER NOT NULL,
-                rank INTEGER,
-                tier VARCHAR NOT NULL,
-                score NUMERIC,
-                scored_at TIMESTAMP WITHOUT TIME ZONE,
-                engagement DOUBLE PRECISION,
-                reach DOUBLE PRECISION,
-                sentiment DOUBLE PRECISION,
-                recency DOUBLE PRECISION,
-                referrals DOUBLE PRECISION,
-                redemptions DOUBLE PRECISION
-            );
             ALTER TABLE social_crm_advocate
                 DROP CONSTRAINT IF EXISTS social_crm_advocate_partner_id_fkey;
             DELETE FROM ir_model_constraint
